@@ -1,0 +1,24 @@
+/*
+ * lunatik-wasm's public API.
+ */
+import { Kernel } from './sandbox/kernel.js';
+import type { UserCode, UserResult } from './sandbox/user-copy.js';
+
+export { Kernel, type ExecResult, type ShutdownReport } from './sandbox/kernel.js';
+export { errno, strerror, errnoName, type ErrnoName } from './sandbox/errno.js';
+export type { BootOptions } from './sandbox/options.js';
+export { formatRecord, type LogRecord } from './sandbox/klog.js';
+export { ImageMismatchError } from '../wasm/image.js';
+
+let defaultKernel: Kernel | undefined;
+
+/** The process-wide kernel behind the module-level sysLua, booted on first use. */
+export function defaultKernelInstance(): Kernel {
+  if (defaultKernel === undefined || defaultKernel.isShutdown) defaultKernel = Kernel.boot();
+  return defaultKernel;
+}
+
+/** sysLua on the default kernel (booted lazily with default options). Never throws. */
+export function sysLua(code: UserCode, codeSz: number, result: UserResult, resultSz: number): number {
+  return defaultKernelInstance().sysLua(code, codeSz, result, resultSz);
+}

@@ -1,0 +1,255 @@
+/*
+ * The kernel: one Lua image, one sandboxed state (or a fresh one per call with
+ * `isolate`), and sysLua, the only way in.
+ *
+ * Invariants: sysLua never throws; while a script runs, `running` is set and any other
+ * entry returns -EBUSY; after every call the Lua stack is empty; an exception that
+ * reaches this level means the image is broken, so the whole instance is dropped and the
+ * next call boots a new one (the host process never dies with it).
+ */
+import { errorMessage } from '../../wasm/host-function.js';
+import { LuaImage } from '../../wasm/instance.js';
+import { LUA_ERRMEM, LUA_ERRSYNTAX, LUA_OK } from '../../wasm/lua-api.js';
+import { LuaStrings } from '../../wasm/lua-strings.js';
+import { SIG_LUA_ALLOC } from '../../wasm/trampoline.js';
+import { CountedAllocator } from '../memory/counted-allocator.js';
+import { errno, strerror } from './errno.js';
+import { installKernelFunctions, type KernelFunctions } from './kernel-functions.js';
+import { KERN_EMERG, KernelLog, type LogRecord } from './klog.js';
+import { resolveOptions, type BootOptions, type ResolvedOptions } from './options.js';
+import { ResultConverter } from './result.js';
+import { openState } from './state.js';
+import { checkUserArgs, copyFromUser, copyToUser, withoutTrailingNul, type UserCode, type UserResult } from './user-copy.js';
+
+export interface ExecResult {
+  /** sysLua's return value: the result's byte length, or a negative errno. */
+  rc: number;
+  /** The result decoded as UTF-8, when rc >= 0. */
+  value?: string;
+  /** The error message, when rc < 0. */
+  error?: string;
+}
+
+export interface ShutdownReport {
+  /** Allocations still live after the state closed (empty on a clean shutdown). */
+  leaks: { bytes: number }[];
+}
+
+/** Bytes of kernel memory beyond the Lua budget: the image's data, stack and transfer buffers. */
+const IMAGE_OVERHEAD_BYTES = 32 * 1024 * 1024;
+
+/** The image, its state and everything bound to that instance; replaced whole after a panic. */
+interface Machine {
+  image: LuaImage;
+  strings: LuaStrings;
+  fns: KernelFunctions;
+  results: ResultConverter;
+  allocator: CountedAllocator;
+  allocFn: number;
+  chunkName: number;
+  textMode: number;
+  /** The persistent state, or 0 in isolate mode between calls. */
+  L: number;
+}
+
+interface Outcome {
+  rc: number;
+  /** The result or error message bytes; a view valid until the next call into the image. */
+  bytes: Uint8Array;
+}
+
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+export class Kernel {
+  private machine: Machine | null = null;
+  private running = false;
+  private down = false;
+  private readonly workQueue: Uint8Array[] = [];
+  private workScheduled = false;
+  readonly log: KernelLog;
+
+  private constructor(private readonly options: ResolvedOptions) {
+    this.log = new KernelLog(options.logCapacity);
+  }
+
+  /** Boots a kernel synchronously: instance, state and libraries. Throws on bad options. */
+  static boot(options?: BootOptions): Kernel {
+    const kernel = new Kernel(resolveOptions(options));
+    kernel.machine = kernel.startMachine();
+    return kernel;
+  }
+
+  /** The syscall. Never throws; see the contract in DESIGN.md. */
+  sysLua(code: UserCode, codeSz: number, result: UserResult, resultSz: number): number {
+    if (this.down) return -errno.ESHUTDOWN;
+    if (this.running) return -errno.EBUSY;
+    const rc = checkUserArgs(code, codeSz, result, resultSz, this.options.codeSizeLimit);
+    if (rc !== 0) return rc;
+    if (result === null && resultSz === 0) {
+      this.queueWork(copyFromUser(code, codeSz));
+      return 0;
+    }
+    const outcome = this.run(code, codeSz, '=sysLua');
+    copyToUser(result, resultSz, outcome.bytes);
+    return outcome.rc;
+  }
+
+  /** Runs `code` and returns the result as text; `name` is the chunk name in error messages. */
+  exec(code: string | Uint8Array, options: { name?: string } = {}): ExecResult {
+    if (this.down) return { rc: -errno.ESHUTDOWN, error: strerror(-errno.ESHUTDOWN) };
+    if (this.running) return { rc: -errno.EBUSY, error: strerror(-errno.EBUSY) };
+    const size = typeof code === 'string' ? Buffer.byteLength(code) : code.length;
+    const rc = checkUserArgs(code, size, null, 0, this.options.codeSizeLimit);
+    if (rc !== 0) return { rc, error: strerror(rc) };
+    const outcome = this.run(code, size, options.name === undefined ? '=sysLua' : `=${options.name}`);
+    const text = decoder.decode(outcome.bytes);
+    return outcome.rc >= 0 ? { rc: outcome.rc, value: text } : { rc: outcome.rc, error: text || strerror(outcome.rc) };
+  }
+
+  /** The kernel log, oldest record first. */
+  dmesg(): LogRecord[] {
+    return this.log.read();
+  }
+
+  /** Closes the state (running its finalizers) and reports what it left allocated. Idempotent. */
+  shutdown(): ShutdownReport {
+    if (this.down) return { leaks: [] };
+    this.down = true;
+    this.workQueue.length = 0;
+    const machine = this.machine;
+    this.machine = null;
+    if (machine === null || machine.L === 0) return { leaks: [] };
+    try {
+      machine.image.api.lua_close(machine.L);
+    } catch (e) {
+      this.log.write(KERN_EMERG, `kernel panic during shutdown: ${errorMessage(e)}`);
+      return { leaks: [{ bytes: machine.allocator.usedBytes }] };
+    }
+    return { leaks: machine.allocator.usedBytes === 0 ? [] : [{ bytes: machine.allocator.usedBytes }] };
+  }
+
+  get isShutdown(): boolean {
+    return this.down;
+  }
+
+  private startMachine(): Machine {
+    const log = this.log;
+    const image = LuaImage.instantiate({
+      console: (fd, bytes) => log.write(fd === 2 ? 3 : 6, decoder.decode(bytes).replace(/\n$/, '')),
+      maxMemoryBytes: this.options.memoryLimit * 2 + IMAGE_OVERHEAD_BYTES,
+    });
+    const strings = new LuaStrings(image);
+    const allocator = new CountedAllocator(image.api, this.options.memoryLimit);
+    const machine: Machine = {
+      image,
+      strings,
+      fns: installKernelFunctions(image, strings, log),
+      results: new ResultConverter(image, strings),
+      allocator,
+      allocFn: image.functions.install(SIG_LUA_ALLOC, (_ud: number, ptr: number, osize: number, nsize: number) =>
+        allocator.luaAlloc(ptr, osize, nsize)),
+      chunkName: image.cstring('=sysLua'),
+      textMode: image.cstring('t'),
+      L: 0,
+    };
+    if (!this.options.isolate) machine.L = openState(image, machine.allocFn, machine.fns);
+    return machine;
+  }
+
+  /** Loads and runs the first codeSz bytes of `code`; never throws. */
+  private run(code: UserCode, codeSz: number, chunkName: string): Outcome {
+    this.running = true;
+    let machine: Machine | null = null;
+    try {
+      machine = this.machine ??= this.startMachine();
+      return this.execute(machine, code, codeSz, chunkName);
+    } catch (e) {
+      return this.panic(e);
+    } finally {
+      try {
+        if (machine !== null && this.machine === machine) this.endCall(machine);
+      } catch (e) {
+        this.panic(e);
+      }
+      this.running = false;
+    }
+  }
+
+  /**
+   * Anything thrown up to here (a trap, a Lua panic, a JS stack overflow that cut through
+   * Wasm frames) leaves the instance untrustworthy: drop it whole; the next call boots anew.
+   */
+  private panic(e: unknown): Outcome {
+    this.machine = null;
+    const message = `kernel panic: ${errorMessage(e)}; the Lua state was discarded`;
+    this.log.write(KERN_EMERG, message);
+    return { rc: -errno.ECANCELED, bytes: encoder.encode(message) };
+  }
+
+  private execute(machine: Machine, code: UserCode, codeSz: number, chunkName: string): Outcome {
+    const { image, strings } = machine;
+    const { api } = image;
+    let ptr: number;
+    let length: number;
+    if (typeof code === 'string') {
+      [ptr, length] = strings.encodeIn(code);
+      length = Math.min(length, codeSz);
+    } else {
+      ptr = strings.copyIn(code, codeSz);
+      length = codeSz;
+    }
+    if (ptr === 0) return { rc: -errno.ENOMEM, bytes: encoder.encode('not enough memory to copy the code in') };
+    length = withoutTrailingNul(image.u8.subarray(ptr, ptr + length), length);
+
+    if (machine.L === 0) machine.L = openState(image, machine.allocFn, machine.fns);
+    const L = machine.L;
+    const name = chunkName === '=sysLua' ? machine.chunkName : image.cstring(chunkName);
+    const failedBefore = machine.allocator.failedAllocations;
+    let status = api.luaL_loadbufferx(L, ptr, length, name, machine.textMode);
+    if (status === LUA_OK) status = api.lua_pcallk(L, 0, 1, 0, 0, 0);
+    if (status === LUA_OK) {
+      const value = machine.results.result(L);
+      if ('bytes' in value) return { rc: value.bytes.length, bytes: value.bytes };
+      if ('invalid' in value) return { rc: -errno.EINVAL, bytes: encoder.encode(value.invalid) };
+      return { rc: -errno.ECANCELED, bytes: encoder.encode(value.failed) };
+    }
+    const message = machine.results.message(L);
+    const outOfMemory = status === LUA_ERRMEM || machine.allocator.failedAllocations > failedBefore && message.endsWith('not enough memory');
+    const rc = outOfMemory ? -errno.ENOMEM : status === LUA_ERRSYNTAX ? -errno.ENOEXEC : -errno.ECANCELED;
+    return { rc, bytes: encoder.encode(message) };
+  }
+
+  /** Leaves the machine ready for the next call: empty stack, or no state at all in isolate mode. */
+  private endCall(machine: Machine): void {
+    const { api } = machine.image;
+    if (machine.L === 0) return;
+    if (this.options.isolate) {
+      api.lua_close(machine.L);
+      machine.L = 0;
+    } else {
+      api.lua_settop(machine.L, 0);
+    }
+  }
+
+  private queueWork(code: Uint8Array): void {
+    this.workQueue.push(code);
+    if (this.workScheduled) return;
+    this.workScheduled = true;
+    setImmediate(() => this.drainWork());
+  }
+
+  /** Runs queued fire-and-forget work in submission order; results are discarded, as in lunatik-ng. */
+  private drainWork(): void {
+    this.workScheduled = false;
+    while (this.workQueue.length > 0 && !this.down) {
+      if (this.running) {
+        this.workScheduled = true;
+        setImmediate(() => this.drainWork());
+        return;
+      }
+      const code = this.workQueue.shift()!;
+      this.run(code, code.length, '=sysLua');
+    }
+  }
+}

@@ -1,0 +1,111 @@
+/*
+ * A sandboxed lua_State: the safe library set of DESIGN.md, built with C API calls
+ * (not a Lua prelude) so a fresh state for `isolate` mode costs microseconds.
+ *
+ * After setup: the globals are exactly the base library minus dofile/loadfile, with
+ * load/collectgarbage/rawset/print/warn replaced, plus coroutine, table, string, math and
+ * utf8 as read-only proxies (their real tables are reachable only as the proxies'
+ * __index and the string metatable's __index, which is itself protected by __metatable).
+ */
+import type { LuaImage } from '../../wasm/instance.js';
+import { LUA_REGISTRYINDEX } from '../../wasm/lua-api.js';
+import type { KernelFunctions } from './kernel-functions.js';
+
+export const LIBRARIES = ['coroutine', 'table', 'string', 'math', 'utf8'] as const;
+const REMOVED_GLOBALS = ['dofile', 'loadfile'];
+const READONLY_SET = 'lunatik.readonly';
+
+export function openState(image: LuaImage, allocFn: number, fns: KernelFunctions): number {
+  const { api } = image;
+  const cs = (s: string) => image.cstring(s);
+  const L = api.lua_newstate(allocFn, 0);
+  if (L === 0) throw new RangeError('not enough memory to create a Lua state');
+  api.lua_atpanic(L, fns.panic);
+  api.lua_setwarnf(L, fns.warnf, 0);
+
+  api.luaopen_base(L); // leaves _G on the stack (index 1)
+  for (const name of LIBRARIES) {
+    api[`luaopen_${name}`](L);
+    api.lua_setglobal(L, cs(name));
+  }
+  api.lua_getglobal(L, cs('string'));
+  api.lua_pushnil(L);
+  api.lua_setfield(L, -2, cs('dump'));
+  api.lua_settop(L, 1);
+
+  for (const name of REMOVED_GLOBALS) {
+    api.lua_pushnil(L);
+    api.lua_setfield(L, 1, cs(name));
+  }
+  api.lua_pushcclosure(L, fns.print, 0);
+  api.lua_setfield(L, 1, cs('print'));
+  api.lua_pushcclosure(L, fns.warn, 0);
+  api.lua_setfield(L, 1, cs('warn'));
+  wrapGlobal(image, L, 'load', fns.load, 0);
+  wrapGlobal(image, L, 'collectgarbage', fns.collectgarbage, 0);
+
+  // The set of read-only tables, weak-keyed so it never keeps anything alive.
+  api.lua_createtable(L, 0, LIBRARIES.length); // 2: readonly set
+  api.lua_createtable(L, 0, 1);
+  api.lua_pushstring(L, cs('k'));
+  api.lua_setfield(L, -2, cs('__mode'));
+  api.lua_setmetatable(L, 2);
+  api.lua_pushvalue(L, 2);
+  api.lua_setfield(L, LUA_REGISTRYINDEX, cs(READONLY_SET));
+  api.lua_pushvalue(L, 2);
+  wrapGlobal(image, L, 'rawset', fns.rawset, 1);
+
+  for (const name of LIBRARIES) protectLibrary(image, L, name, fns);
+  protectStringMetatable(image, L);
+  api.lua_settop(L, 0);
+  return L;
+}
+
+/** _G[name] = closure(fn, original, ...the `extra` values on top of the stack). Expects _G at index 1. */
+function wrapGlobal(image: LuaImage, L: number, name: string, fn: number, extra: number): void {
+  const { api } = image;
+  api.lua_getfield(L, 1, image.cstring(name));
+  api.lua_rotate(L, -1 - extra, 1); // original first, then the extra upvalues
+  api.lua_pushcclosure(L, fn, 1 + extra);
+  api.lua_setfield(L, 1, image.cstring(name));
+}
+
+/**
+ * Replaces the global library table with an empty proxy whose reads fall through to the
+ * real table and whose writes fail. Expects _G at 1 and the read-only set at 2.
+ */
+function protectLibrary(image: LuaImage, L: number, name: string, fns: KernelFunctions): void {
+  const { api } = image;
+  const cs = (s: string) => image.cstring(s);
+  api.lua_getfield(L, 1, cs(name)); // real
+  const real = api.lua_gettop(L);
+  api.lua_createtable(L, 0, 0); // proxy
+  const proxy = api.lua_gettop(L);
+  api.lua_createtable(L, 0, 4); // its metatable
+  api.lua_pushvalue(L, real);
+  api.lua_setfield(L, -2, cs('__index'));
+  api.lua_pushcclosure(L, fns.readonlyNewindex, 0);
+  api.lua_setfield(L, -2, cs('__newindex'));
+  api.lua_getfield(L, 1, cs('next'));
+  api.lua_pushvalue(L, real);
+  api.lua_pushcclosure(L, fns.readonlyPairs, 2);
+  api.lua_setfield(L, -2, cs('__pairs'));
+  api.lua_pushboolean(L, 0);
+  api.lua_setfield(L, -2, cs('__metatable'));
+  api.lua_setmetatable(L, proxy);
+  api.lua_pushvalue(L, proxy);
+  api.lua_pushboolean(L, 1);
+  api.lua_rawset(L, 2);
+  api.lua_setfield(L, 1, cs(name));
+  api.lua_settop(L, real - 1);
+}
+
+/** getmetatable("") returns false instead of the table every string shares. */
+function protectStringMetatable(image: LuaImage, L: number): void {
+  const { api } = image;
+  api.lua_pushstring(L, image.cstring(''));
+  api.lua_getmetatable(L, -1);
+  api.lua_pushboolean(L, 0);
+  api.lua_setfield(L, -2, image.cstring('__metatable'));
+  api.lua_settop(L, -3);
+}

@@ -1,0 +1,54 @@
+/*
+ * The user side of sysLua: checking the caller's arguments (never trusting their types)
+ * and copying the result out like snprintf. Nothing here throws, whatever it is given.
+ */
+import { errno } from './errno.js';
+
+export type UserCode = Uint8Array | string;
+export type UserResult = Uint8Array | null;
+
+/** 0 if the arguments are usable, else the negative errno the contract gives them. */
+export function checkUserArgs(code: unknown, codeSz: unknown, result: unknown, resultSz: unknown, codeLimit: number): number {
+  if (!(code instanceof Uint8Array) && typeof code !== 'string') return -errno.EFAULT;
+  if (result !== null && !(result instanceof Uint8Array)) return -errno.EFAULT;
+  if (!isSize(codeSz) || !isSize(resultSz)) return -errno.EINVAL;
+  if (result === null ? resultSz > 0 : resultSz > result.length) return -errno.EFAULT;
+  if (code instanceof Uint8Array && codeSz > code.length) return -errno.EFAULT;
+  // A string's UTF-8 length is at most 3 bytes per UTF-16 unit and at least one.
+  if (typeof code === 'string' && codeSz > code.length && codeSz > utf8Length(code)) return -errno.EFAULT;
+  if (codeSz > codeLimit + 1 || (codeSz === codeLimit + 1 && lastByte(code, codeSz) !== 0)) return -errno.E2BIG;
+  return 0;
+}
+
+function isSize(n: unknown): n is number {
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+}
+
+export function utf8Length(s: string): number {
+  return Buffer.byteLength(s, 'utf8');
+}
+
+function lastByte(code: UserCode, codeSz: number): number {
+  if (code instanceof Uint8Array) return code[codeSz - 1]!;
+  return Buffer.from(code, 'utf8')[codeSz - 1] ?? -1;
+}
+
+/** A private copy of the first codeSz bytes (copy_from_user), for work that runs later. */
+export function copyFromUser(code: UserCode, codeSz: number): Uint8Array {
+  return typeof code === 'string' ? Buffer.from(code, 'utf8').subarray(0, codeSz) : code.slice(0, codeSz);
+}
+
+/** Length of the code sysLua runs: lunatik-ng counted the terminating NUL in code_sz, so one trailing NUL is dropped. */
+export function withoutTrailingNul(bytes: Uint8Array, length: number): number {
+  return length > 0 && bytes[length - 1] === 0 ? length - 1 : length;
+}
+
+/** snprintf: the first min(n, resultSz - 1) bytes then a NUL; returns n, the whole length. */
+export function copyToUser(result: UserResult, resultSz: number, bytes: Uint8Array): number {
+  if (result !== null && resultSz > 0) {
+    const n = Math.min(bytes.length, resultSz - 1);
+    result.set(n === bytes.length ? bytes : bytes.subarray(0, n), 0);
+    result[n] = 0;
+  }
+  return bytes.length;
+}

@@ -1,0 +1,103 @@
+/*
+ * One running copy of the Lua image: its memory, its exported C API and its function
+ * table. Instances share nothing, so discarding one (after a panic or a hard kill) gives
+ * every byte back and cannot disturb another kernel.
+ */
+import type { LuaApi } from './lua-api.js';
+import { FunctionTable } from './function-table.js';
+import { loadImage } from './image.js';
+import { buildSyscallTable, type ImageLink, type SyscallHost } from './syscall-table.js';
+
+const encoder = new TextEncoder();
+
+export class LuaImage {
+  readonly api: LuaApi;
+  readonly functions: FunctionTable;
+  private u8View: Uint8Array;
+  private i32View: Int32Array;
+  private f64View: Float64Array;
+  private readonly cstrings = new Map<string, number>();
+
+  private constructor(api: LuaApi) {
+    this.api = api;
+    this.functions = new FunctionTable(api.__indirect_function_table);
+    this.u8View = new Uint8Array(api.memory.buffer);
+    this.i32View = new Int32Array(api.memory.buffer);
+    this.f64View = new Float64Array(api.memory.buffer);
+  }
+
+  static instantiate(host: SyscallHost): LuaImage {
+    let link: ImageLink | undefined;
+    const imports = buildSyscallTable(host, () => link!);
+    const instance = new WebAssembly.Instance(loadImage(), imports);
+    const api = instance.exports as unknown as LuaApi;
+    link = {
+      memory: api.memory,
+      table: api.__indirect_function_table,
+      stackSave: api.stackSave,
+      stackRestore: api.stackRestore,
+      setThrew: api.setThrew,
+      errnoLocation: api.__errno_location,
+    };
+    if (api.memory.buffer.byteLength > host.maxMemoryBytes) {
+      throw new RangeError(
+        `the image starts with ${api.memory.buffer.byteLength} bytes of memory, above the maximum of ${host.maxMemoryBytes}`,
+      );
+    }
+    api.emscripten_stack_init();
+    api.__wasm_call_ctors();
+    return new LuaImage(api);
+  }
+
+  /** Byte view of the whole memory; re-created when the memory has grown (growth detaches old views). */
+  get u8(): Uint8Array {
+    if (this.u8View.byteLength === 0) this.refreshViews();
+    return this.u8View;
+  }
+
+  get i32(): Int32Array {
+    if (this.i32View.byteLength === 0) this.refreshViews();
+    return this.i32View;
+  }
+
+  get f64(): Float64Array {
+    if (this.f64View.byteLength === 0) this.refreshViews();
+    return this.f64View;
+  }
+
+  get memoryBytes(): number {
+    return this.api.memory.buffer.byteLength;
+  }
+
+  private refreshViews(): void {
+    const { buffer } = this.api.memory;
+    this.u8View = new Uint8Array(buffer);
+    this.i32View = new Int32Array(buffer);
+    this.f64View = new Float64Array(buffer);
+  }
+
+  /** A NUL-terminated copy of `s` that lives as long as the instance (names, modes, keys). */
+  cstring(s: string): number {
+    let ptr = this.cstrings.get(s);
+    if (ptr === undefined) {
+      const bytes = encoder.encode(s);
+      ptr = this.api.malloc(bytes.length + 1);
+      if (ptr === 0) throw new RangeError('the Lua image is out of memory for a static string');
+      const heap = this.u8;
+      heap.set(bytes, ptr);
+      heap[ptr + bytes.length] = 0;
+      this.cstrings.set(s, ptr);
+    }
+    return ptr;
+  }
+
+  /** Bytes of a NUL-terminated C string. */
+  readCString(ptr: number): string {
+    const heap = this.u8;
+    let end = ptr;
+    while (heap[end] !== 0) end++;
+    return decoder.decode(heap.subarray(ptr, end));
+  }
+}
+
+const decoder = new TextDecoder();

@@ -1,0 +1,92 @@
+/*
+ * Moving strings and bytes between JavaScript and the Lua stack.
+ *
+ * One transfer buffer per image (kernel memory from the image's malloc, not the Lua
+ * state's pool) carries bytes in; Lua copies them into its own strings at once, so the
+ * buffer is free again before anything else can run. Reads go the other way through a
+ * view over Lua's own string bytes, valid only until the next call into Lua.
+ */
+import type { LuaImage } from './instance.js';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export class LuaStrings {
+  private transfer = 0;
+  private transferSize = 0;
+  /** A 4-byte out-parameter slot (size_t *len, int *isnum). */
+  readonly outSlot: number;
+
+  constructor(private readonly image: LuaImage) {
+    this.outSlot = image.api.malloc(8);
+    if (this.outSlot === 0) throw new RangeError('the Lua image has no memory for its transfer slot');
+  }
+
+  /** Address of at least `size` bytes of the transfer buffer, or 0 if the image cannot provide them. */
+  reserve(size: number): number {
+    if (size > this.transferSize) {
+      const want = Math.max(size, 256, this.transferSize * 2);
+      const ptr = this.image.api.realloc(this.transfer, want);
+      if (ptr === 0) return 0;
+      this.transfer = ptr;
+      this.transferSize = want;
+    }
+    return this.transfer;
+  }
+
+  /** Copies `bytes` into the transfer buffer; returns its address, or 0 when out of memory. */
+  copyIn(bytes: Uint8Array, length = bytes.length): number {
+    const ptr = this.reserve(length + 1);
+    if (ptr === 0) return 0;
+    const heap = this.image.u8;
+    heap.set(length === bytes.length ? bytes : bytes.subarray(0, length), ptr);
+    heap[ptr + length] = 0;
+    return ptr;
+  }
+
+  /** UTF-8 encodes `s` straight into the transfer buffer; returns [address, byteLength]. */
+  encodeIn(s: string): [number, number] {
+    // A UTF-16 code unit never needs more than 3 UTF-8 bytes.
+    const ptr = this.reserve(s.length * 3 + 1);
+    if (ptr === 0) return [0, 0];
+    const { written } = encoder.encodeInto(s, this.image.u8.subarray(ptr, ptr + s.length * 3));
+    this.image.u8[ptr + written] = 0;
+    return [ptr, written];
+  }
+
+  pushString(L: number, s: string): void {
+    const [ptr, len] = this.encodeIn(s);
+    if (ptr === 0 && s.length > 0) throw new RangeError('the Lua image is out of transfer memory');
+    this.image.api.lua_pushlstring(L, ptr, len);
+  }
+
+  pushBytes(L: number, bytes: Uint8Array): void {
+    const ptr = this.copyIn(bytes);
+    if (ptr === 0) throw new RangeError('the Lua image is out of transfer memory');
+    this.image.api.lua_pushlstring(L, ptr, bytes.length);
+  }
+
+  /** A view of the string at `idx` (which must be a string: no conversion happens), or null. */
+  viewAt(L: number, idx: number): Uint8Array | null {
+    const ptr = this.image.api.lua_tolstring(L, idx, this.outSlot);
+    if (ptr === 0) return null;
+    const len = this.image.i32[this.outSlot >> 2]! >>> 0;
+    return this.image.u8.subarray(ptr, ptr + len);
+  }
+
+  /** The string at `idx` decoded as UTF-8 (invalid sequences become U+FFFD). */
+  stringAt(L: number, idx: number): string | null {
+    const view = this.viewAt(L, idx);
+    return view === null ? null : decoder.decode(view);
+  }
+
+  /** Raises a Lua error with `message`, prefixed by the position of the calling Lua code. */
+  raise(L: number, message: string): never {
+    const { api } = this.image;
+    api.luaL_where(L, 1);
+    this.pushString(L, message);
+    api.lua_concat(L, 2);
+    api.lua_error(L);
+    throw new Error('unreachable: lua_error returned');
+  }
+}
