@@ -1,21 +1,28 @@
 /*
  * Slots in the image's indirect function table for host functions.
  *
- * Invariant: a slot index handed out is either live (holds the caller's function) or on
- * the free list (holds null); `release` puts it back so loading and unloading modules
- * forever does not grow the table.
+ * Invariants: an anonymous slot is either live or on the free list (holding null), so
+ * installing and releasing forever does not grow the table. A keyed slot (a module's
+ * function) keeps its index for the life of the image: re-defining the key overwrites
+ * it, and retiring it leaves a stub that raises a Lua error, because Lua values created
+ * while the module was loaded (a buffer's metatable) may still point at that index.
  */
 import { wasmFunction, type HostFunction, type Signature } from './trampoline.js';
 
 export class FunctionTable {
   private readonly free: number[] = [];
+  private readonly keyed = new Map<string, number>();
   private live = 0;
 
   constructor(private readonly table: WebAssembly.Table) {}
 
   /** Installs `fn` with signature `sig`; returns its function pointer. */
   install(sig: Signature, fn: HostFunction): number {
-    const fnRef = wasmFunction(sig, fn);
+    return this.place(wasmFunction(sig, fn));
+  }
+
+  /** Installs a function that is already a Wasm function (a hand-written .wat hot path). */
+  place(fnRef: WebAssembly.ExportValue): number {
     const slot = this.free.pop() ?? this.table.grow(1);
     this.table.set(slot, fnRef);
     this.live++;
@@ -26,6 +33,24 @@ export class FunctionTable {
     this.table.set(slot, null);
     this.free.push(slot);
     this.live--;
+  }
+
+  /** The slot for `key`, now holding `fnRef`; the same slot every time the key is defined. */
+  define(key: string, fnRef: WebAssembly.ExportValue): number {
+    const slot = this.keyed.get(key);
+    if (slot === undefined) {
+      const placed = this.place(fnRef);
+      this.keyed.set(key, placed);
+      return placed;
+    }
+    this.table.set(slot, fnRef);
+    return slot;
+  }
+
+  /** Points the slot of `key` at `stub` (a function that raises "module removed"). */
+  retire(key: string, stub: WebAssembly.ExportValue): void {
+    const slot = this.keyed.get(key);
+    if (slot !== undefined) this.table.set(slot, stub);
   }
 
   /** Host-function slots in use; a leak check compares it before and after. */

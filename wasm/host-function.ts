@@ -10,7 +10,7 @@
 import type { LuaImage } from './instance.js';
 import type { LuaStrings } from './lua-strings.js';
 import { ImagePanic } from './syscall-table.js';
-import { SIG_LUA_CFUNCTION } from './trampoline.js';
+import { SIG_LUA_CFUNCTION, wasmFunction } from './trampoline.js';
 
 export type HostCFunction = (L: number) => number;
 
@@ -24,9 +24,9 @@ export function errorMessage(e: unknown): string {
   return String(e);
 }
 
-/** Installs `fn` in the image's function table; returns the function pointer for lua_pushcclosure. */
-export function installHostFunction(image: LuaImage, strings: LuaStrings, fn: HostCFunction): number {
-  return image.functions.install(SIG_LUA_CFUNCTION, (L: number): number => {
+/** `fn` as a Wasm lua_CFunction, not yet in the table. */
+export function hostFunctionRef(strings: LuaStrings, fn: HostCFunction): WebAssembly.ExportValue {
+  return wasmFunction(SIG_LUA_CFUNCTION, (L: number): number => {
     let message: string;
     try {
       return fn(L);
@@ -36,4 +36,9 @@ export function installHostFunction(image: LuaImage, strings: LuaStrings, fn: Ho
     }
     return strings.raise(L, message);
   });
+}
+
+/** Installs `fn` in the image's function table; returns the function pointer for lua_pushcclosure. */
+export function installHostFunction(image: LuaImage, strings: LuaStrings, fn: HostCFunction): number {
+  return image.functions.place(hostFunctionRef(strings, fn));
 }

@@ -23,6 +23,8 @@ export interface KernelFunctions {
   readonlyPairs: number;
   panic: number;
   warnf: number;
+  /** Runs `fn` in protected mode on L (a Lua error or memory error becomes the returned status). */
+  protect(L: number, fn: (L: number) => void): number;
 }
 
 const decoder = new TextDecoder();
@@ -54,6 +56,13 @@ export function installKernelFunctions(image: LuaImage, strings: LuaStrings, log
   };
 
   let pendingWarning = '';
+  let protectedBody: ((L: number) => void) | null = null;
+  const runProtected = install((L) => {
+    const body = protectedBody!;
+    protectedBody = null;
+    body(L);
+    return 0;
+  });
 
   return {
     print: install((L) => {
@@ -120,5 +129,11 @@ export function installKernelFunctions(image: LuaImage, strings: LuaStrings, log
       if (!pendingWarning.startsWith('@')) log.write(KERN_WARNING, `Lua warning: ${pendingWarning}`);
       pendingWarning = '';
     }),
+
+    protect(L: number, fn: (L: number) => void): number {
+      protectedBody = fn;
+      api.lua_pushcclosure(L, runProtected, 0);
+      return api.lua_pcallk(L, 0, 0, 0, 0, 0);
+    },
   };
 }

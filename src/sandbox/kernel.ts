@@ -7,18 +7,20 @@
  * reaches this level means the image is broken, so the whole instance is dropped and the
  * next call boots a new one (the host process never dies with it).
  */
-import { errorMessage } from '../../wasm/host-function.js';
+import { errorMessage, hostFunctionRef } from '../../wasm/host-function.js';
 import { LuaImage } from '../../wasm/instance.js';
 import { LUA_ERRMEM, LUA_ERRSYNTAX, LUA_OK } from '../../wasm/lua-api.js';
 import { LuaStrings } from '../../wasm/lua-strings.js';
 import { SIG_LUA_ALLOC } from '../../wasm/trampoline.js';
 import { CountedAllocator } from '../memory/counted-allocator.js';
-import { errno, strerror } from './errno.js';
-import { installKernelFunctions, type KernelFunctions } from './kernel-functions.js';
-import { KERN_EMERG, KernelLog, type LogRecord } from './klog.js';
+import { errno, errnoName, strerror } from './errno.js';
+import { installKernelFunctions } from './kernel-functions.js';
+import { KERN_EMERG, KERN_ERR, KernelLog, type LogRecord } from './klog.js';
 import { resolveOptions, type BootOptions, type ResolvedOptions } from './options.js';
 import { ResultConverter } from './result.js';
-import { openState } from './state.js';
+import { openState, StateMemoryError } from './state.js';
+import { ModuleLoader, applyModule, declareModule, undeclareModule, unapplyModule, type ModuleHost, type ModuleInfo } from './modules.js';
+import type { LunatikModule } from '../bindings/module.js';
 import { checkUserArgs, copyFromUser, copyToUser, withoutTrailingNul, type UserCode, type UserResult } from './user-copy.js';
 
 export interface ExecResult {
@@ -39,12 +41,10 @@ export interface ShutdownReport {
 const IMAGE_OVERHEAD_BYTES = 32 * 1024 * 1024;
 
 /** The image, its state and everything bound to that instance; replaced whole after a panic. */
-interface Machine {
-  image: LuaImage;
-  strings: LuaStrings;
-  fns: KernelFunctions;
-  results: ResultConverter;
+interface Machine extends ModuleHost {
   allocator: CountedAllocator;
+  /** What a function of a removed module does if a surviving value still calls it. */
+  removedStub: WebAssembly.ExportValue;
   allocFn: number;
   chunkName: number;
   textMode: number;
@@ -58,6 +58,11 @@ interface Outcome {
   bytes: Uint8Array;
 }
 
+function describeModule(module: unknown): string {
+  const name = (module as { name?: unknown } | null)?.name;
+  return typeof name === 'string' ? `'${name}'` : String(module);
+}
+
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
@@ -66,6 +71,7 @@ export class Kernel {
   private running = false;
   private down = false;
   private readonly workQueue: Uint8Array[] = [];
+  private readonly modules = new ModuleLoader();
   private workScheduled = false;
   readonly log: KernelLog;
 
@@ -75,9 +81,62 @@ export class Kernel {
 
   /** Boots a kernel synchronously: instance, state and libraries. Throws on bad options. */
   static boot(options?: BootOptions): Kernel {
-    const kernel = new Kernel(resolveOptions(options));
+    const resolved = resolveOptions(options);
+    const kernel = new Kernel(resolved);
+    for (const module of resolved.modules) {
+      const rc = kernel.modules.check(module);
+      if (rc !== 0) throw new RangeError(`cannot load module ${describeModule(module)} at boot: ${errnoName(rc)} (${strerror(rc)})`);
+      kernel.modules.add(module);
+    }
     kernel.machine = kernel.startMachine();
     return kernel;
+  }
+
+  /** Loads a module: 0, or -EEXIST, -ENOENT (a dependency is missing), -EINVAL (not a module), -ENOMEM, -EBUSY, -ESHUTDOWN. */
+  insmod(module: LunatikModule): number {
+    if (this.down) return -errno.ESHUTDOWN;
+    if (this.running) return -errno.EBUSY;
+    const rc = this.modules.check(module);
+    if (rc !== 0) return rc;
+    this.modules.add(module);
+    const machine = this.machine;
+    if (machine === null) return 0;
+    try {
+      declareModule(module, machine);
+    } catch (e) {
+      this.modules.remove(module.name);
+      this.log.write(KERN_ERR, `insmod ${module.name}: ${errorMessage(e)}`);
+      return -errno.EINVAL;
+    }
+    if (machine.L !== 0 && machine.fns.protect(machine.L, (L) => applyModule(module.name, machine, L)) !== LUA_OK) {
+      machine.image.api.lua_settop(machine.L, 0);
+      this.modules.remove(module.name);
+      undeclareModule(module, machine, machine.removedStub);
+      return -errno.ENOMEM;
+    }
+    return 0;
+  }
+
+  /** Removes a module and what it put into the Lua state: 0, or -ENOENT, -EBUSY (in use), -ESHUTDOWN. */
+  rmmod(name: string): number {
+    if (this.down) return -errno.ESHUTDOWN;
+    if (this.running) return -errno.EBUSY;
+    const removed = this.modules.remove(name);
+    if (typeof removed === 'number') return removed;
+    const machine = this.machine;
+    if (machine !== null) {
+      if (machine.L !== 0) {
+        machine.fns.protect(machine.L, (L) => unapplyModule(name, machine, L));
+        machine.image.api.lua_settop(machine.L, 0);
+      }
+      undeclareModule(removed, machine, machine.removedStub);
+    }
+    return 0;
+  }
+
+  /** The loaded modules in load order, with their dependencies and users. */
+  lsmod(): ModuleInfo[] {
+    return this.modules.list();
   }
 
   /** The syscall. Never throws; see the contract in DESIGN.md. */
@@ -141,11 +200,19 @@ export class Kernel {
     });
     const strings = new LuaStrings(image);
     const allocator = new CountedAllocator(image.api, this.options.memoryLimit);
+    const removedStub = hostFunctionRef(strings, (L) => strings.raise(L, 'attempt to call a function of a removed module'));
     const machine: Machine = {
       image,
       strings,
       fns: installKernelFunctions(image, strings, log),
       results: new ResultConverter(image, strings),
+      services: {
+        printk: (level, text) => log.write(level, text),
+        memoryInUse: () => allocator.usedBytes,
+        dmesg: () => log.read(),
+      },
+      declared: new Map(),
+      removedStub,
       allocator,
       allocFn: image.functions.install(SIG_LUA_ALLOC, (_ud: number, ptr: number, osize: number, nsize: number) =>
         allocator.luaAlloc(ptr, osize, nsize)),
@@ -153,8 +220,15 @@ export class Kernel {
       textMode: image.cstring('t'),
       L: 0,
     };
-    if (!this.options.isolate) machine.L = openState(image, machine.allocFn, machine.fns);
+    for (const module of this.modules.modules) declareModule(module, machine);
+    if (!this.options.isolate) machine.L = this.openState(machine);
     return machine;
+  }
+
+  private openState(machine: Machine): number {
+    return openState(machine.image, machine.allocFn, machine.fns, (L) => {
+      for (const module of this.modules.modules) applyModule(module.name, machine, L);
+    });
   }
 
   /** Loads and runs the first codeSz bytes of `code`; never throws. */
@@ -165,6 +239,7 @@ export class Kernel {
       machine = this.machine ??= this.startMachine();
       return this.execute(machine, code, codeSz, chunkName);
     } catch (e) {
+      if (e instanceof StateMemoryError) return { rc: -errno.ENOMEM, bytes: encoder.encode(e.message) };
       return this.panic(e);
     } finally {
       try {
@@ -202,7 +277,7 @@ export class Kernel {
     if (ptr === 0) return { rc: -errno.ENOMEM, bytes: encoder.encode('not enough memory to copy the code in') };
     length = withoutTrailingNul(image.u8.subarray(ptr, ptr + length), length);
 
-    if (machine.L === 0) machine.L = openState(image, machine.allocFn, machine.fns);
+    if (machine.L === 0) machine.L = this.openState(machine);
     const L = machine.L;
     const name = chunkName === '=sysLua' ? machine.chunkName : image.cstring(chunkName);
     const failedBefore = machine.allocator.failedAllocations;

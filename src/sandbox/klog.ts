@@ -9,6 +9,7 @@
  */
 
 export const KERN_EMERG = 0;
+export const KERN_ERR = 3;
 export const KERN_WARNING = 4;
 export const KERN_DEBUG = 7;
 export const DEFAULT_MESSAGE_LEVEL = KERN_WARNING;

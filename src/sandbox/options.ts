@@ -3,7 +3,12 @@
  * the option, and the defaults DESIGN.md gives.
  */
 
+import { builtinModules } from '../bindings/builtin.js';
+import type { LunatikModule } from '../bindings/module.js';
+
 export interface BootOptions {
+  /** Modules loaded at boot, in order (default: buffer, crypto, printk and inspect). */
+  modules?: readonly LunatikModule[];
   /** A fresh Lua state for every call instead of one persistent state (default false). */
   isolate?: boolean;
   memory?: {
@@ -21,6 +26,7 @@ export interface BootOptions {
 }
 
 export interface ResolvedOptions {
+  modules: readonly LunatikModule[];
   isolate: boolean;
   memoryLimit: number;
   codeSizeLimit: number;
@@ -44,7 +50,9 @@ export function resolveOptions(options: BootOptions = {}): ResolvedOptions {
   if (options.isolate !== undefined && typeof options.isolate !== 'boolean') {
     throw new TypeError(`isolate must be a boolean, got ${String(options.isolate)}`);
   }
+  if (options.modules !== undefined && !Array.isArray(options.modules)) throw new TypeError('modules must be an array of modules');
   return {
+    modules: options.modules ?? builtinModules,
     isolate: options.isolate ?? false,
     memoryLimit: integerOption(options.memory?.limit, 'memory.limit', 64 * MiB, 64 * 1024, MAX_MEMORY_LIMIT),
     codeSizeLimit: integerOption(options.limits?.codeSize, 'limits.codeSize', MiB, 1, 256 * MiB),

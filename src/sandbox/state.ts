@@ -8,21 +8,44 @@
  * __index and the string metatable's __index, which is itself protected by __metatable).
  */
 import type { LuaImage } from '../../wasm/instance.js';
-import { LUA_REGISTRYINDEX } from '../../wasm/lua-api.js';
+import { LUA_OK, LUA_REGISTRYINDEX } from '../../wasm/lua-api.js';
 import type { KernelFunctions } from './kernel-functions.js';
 
 export const LIBRARIES = ['coroutine', 'table', 'string', 'math', 'utf8'] as const;
 const REMOVED_GLOBALS = ['dofile', 'loadfile'];
 const READONLY_SET = 'lunatik.readonly';
+/** The base library's `next`, which proxies' __pairs must use even if a script replaces the global. */
+const ORIGINAL_NEXT = 'lunatik.next';
 
-export function openState(image: LuaImage, allocFn: number, fns: KernelFunctions): number {
+/** The budget cannot hold a new state with its libraries: the caller's call gets -ENOMEM. */
+export class StateMemoryError extends RangeError {
+  override name = 'StateMemoryError';
+}
+
+/**
+ * A new sandboxed state; `setup` then runs in protected mode on it (modules), so running
+ * out of memory anywhere here is a clean StateMemoryError, never a Lua panic.
+ */
+export function openState(image: LuaImage, allocFn: number, fns: KernelFunctions, setup: (L: number) => void): number {
   const { api } = image;
-  const cs = (s: string) => image.cstring(s);
   const L = api.lua_newstate(allocFn, 0);
-  if (L === 0) throw new RangeError('not enough memory to create a Lua state');
+  if (L === 0) throw new StateMemoryError('not enough memory to create a Lua state');
   api.lua_atpanic(L, fns.panic);
   api.lua_setwarnf(L, fns.warnf, 0);
+  const status = fns.protect(L, (L) => {
+    openLibraries(image, L, fns);
+    setup(L);
+  });
+  if (status !== LUA_OK) {
+    api.lua_close(L);
+    throw new StateMemoryError('not enough memory to open the libraries of a new Lua state');
+  }
+  return L;
+}
 
+function openLibraries(image: LuaImage, L: number, fns: KernelFunctions): void {
+  const { api } = image;
+  const cs = (s: string) => image.cstring(s);
   api.luaopen_base(L); // leaves _G on the stack (index 1)
   for (const name of LIBRARIES) {
     api[`luaopen_${name}`](L);
@@ -54,11 +77,12 @@ export function openState(image: LuaImage, allocFn: number, fns: KernelFunctions
   api.lua_setfield(L, LUA_REGISTRYINDEX, cs(READONLY_SET));
   api.lua_pushvalue(L, 2);
   wrapGlobal(image, L, 'rawset', fns.rawset, 1);
+  api.lua_getfield(L, 1, cs('next'));
+  api.lua_setfield(L, LUA_REGISTRYINDEX, cs(ORIGINAL_NEXT));
 
   for (const name of LIBRARIES) protectLibrary(image, L, name, fns);
   protectStringMetatable(image, L);
   api.lua_settop(L, 0);
-  return L;
 }
 
 /** _G[name] = closure(fn, original, ...the `extra` values on top of the stack). Expects _G at index 1. */
@@ -70,34 +94,42 @@ function wrapGlobal(image: LuaImage, L: number, name: string, fn: number, extra:
   api.lua_setfield(L, 1, image.cstring(name));
 }
 
-/**
- * Replaces the global library table with an empty proxy whose reads fall through to the
- * real table and whose writes fail. Expects _G at 1 and the read-only set at 2.
- */
+/** Replaces the global library table `name` with a read-only proxy. Expects _G at index 1. */
 function protectLibrary(image: LuaImage, L: number, name: string, fns: KernelFunctions): void {
   const { api } = image;
+  api.lua_getfield(L, 1, image.cstring(name));
+  makeReadonly(image, L, fns);
+  api.lua_setfield(L, 1, image.cstring(name));
+}
+
+/**
+ * Replaces the table at the top of the stack with an empty proxy whose reads fall through
+ * to it and whose writes fail (rawset too: the proxy joins the registry's read-only set).
+ */
+export function makeReadonly(image: LuaImage, L: number, fns: KernelFunctions): void {
+  const { api } = image;
   const cs = (s: string) => image.cstring(s);
-  api.lua_getfield(L, 1, cs(name)); // real
   const real = api.lua_gettop(L);
   api.lua_createtable(L, 0, 0); // proxy
-  const proxy = api.lua_gettop(L);
   api.lua_createtable(L, 0, 4); // its metatable
   api.lua_pushvalue(L, real);
   api.lua_setfield(L, -2, cs('__index'));
   api.lua_pushcclosure(L, fns.readonlyNewindex, 0);
   api.lua_setfield(L, -2, cs('__newindex'));
-  api.lua_getfield(L, 1, cs('next'));
+  api.lua_getfield(L, LUA_REGISTRYINDEX, cs(ORIGINAL_NEXT));
   api.lua_pushvalue(L, real);
   api.lua_pushcclosure(L, fns.readonlyPairs, 2);
   api.lua_setfield(L, -2, cs('__pairs'));
   api.lua_pushboolean(L, 0);
   api.lua_setfield(L, -2, cs('__metatable'));
-  api.lua_setmetatable(L, proxy);
-  api.lua_pushvalue(L, proxy);
+  api.lua_setmetatable(L, real + 1);
+  api.lua_getfield(L, LUA_REGISTRYINDEX, cs(READONLY_SET));
+  api.lua_pushvalue(L, real + 1);
   api.lua_pushboolean(L, 1);
-  api.lua_rawset(L, 2);
-  api.lua_setfield(L, 1, cs(name));
-  api.lua_settop(L, real - 1);
+  api.lua_rawset(L, -3);
+  api.lua_settop(L, real + 1);
+  api.lua_copy(L, real + 1, real);
+  api.lua_settop(L, real);
 }
 
 /** getmetatable("") returns false instead of the table every string shares. */
