@@ -23,8 +23,8 @@ export interface KernelFunctions {
   readonlyPairs: number;
   panic: number;
   warnf: number;
-  /** Runs `fn` in protected mode on L (a Lua error or memory error becomes the returned status). */
-  protect(L: number, fn: (L: number) => void): number;
+  /** Runs `fn` in protected mode on L with the top `nargs` values as its stack (an error becomes the returned status). */
+  protect(L: number, fn: (L: number) => void, nargs?: number): number;
 }
 
 const decoder = new TextDecoder();
@@ -130,10 +130,11 @@ export function installKernelFunctions(image: LuaImage, strings: LuaStrings, log
       pendingWarning = '';
     }),
 
-    protect(L: number, fn: (L: number) => void): number {
+    protect(L: number, fn: (L: number) => void, nargs = 0): number {
       protectedBody = fn;
       api.lua_pushcclosure(L, runProtected, 0);
-      return api.lua_pcallk(L, 0, 0, 0, 0, 0);
+      if (nargs > 0) api.lua_rotate(L, -1 - nargs, 1);
+      return api.lua_pcallk(L, nargs, 0, 0, 0, 0);
     },
   };
 }

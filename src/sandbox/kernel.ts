@@ -9,10 +9,11 @@
  */
 import { errorMessage, hostFunctionRef } from '../../wasm/host-function.js';
 import { LuaImage } from '../../wasm/instance.js';
-import { LUA_ERRMEM, LUA_ERRSYNTAX, LUA_OK } from '../../wasm/lua-api.js';
+import { LUA_ERRMEM, LUA_ERRSYNTAX, LUA_OK, LUA_REGISTRYINDEX } from '../../wasm/lua-api.js';
+import { ChunkCache, MAX_CACHED_SOURCE } from './chunk-cache.js';
 import { LuaStrings } from '../../wasm/lua-strings.js';
 import { SIG_LUA_ALLOC } from '../../wasm/trampoline.js';
-import { CountedAllocator } from '../memory/counted-allocator.js';
+import { PagePool, type LeakRecord, type MemInfo, type SlabInfo } from '../memory/index.js';
 import { errno, errnoName, strerror } from './errno.js';
 import { installKernelFunctions } from './kernel-functions.js';
 import { KERN_EMERG, KERN_ERR, KernelLog, type LogRecord } from './klog.js';
@@ -33,16 +34,16 @@ export interface ExecResult {
 }
 
 export interface ShutdownReport {
-  /** Allocations still live after the state closed (empty on a clean shutdown). */
-  leaks: { bytes: number }[];
+  /** Blocks still allocated after the state closed (empty on a clean shutdown), kmemleak-style. */
+  leaks: LeakRecord[];
 }
 
-/** Bytes of kernel memory beyond the Lua budget: the image's data, stack and transfer buffers. */
-const IMAGE_OVERHEAD_BYTES = 32 * 1024 * 1024;
+/** Bytes of kernel memory beyond the pool: the image's data, stack, malloc heap and transfer buffers. */
+const IMAGE_OVERHEAD_BYTES = 48 * 1024 * 1024;
 
 /** The image, its state and everything bound to that instance; replaced whole after a panic. */
 interface Machine extends ModuleHost {
-  allocator: CountedAllocator;
+  pool: PagePool;
   /** What a function of a removed module does if a surviving value still calls it. */
   removedStub: WebAssembly.ExportValue;
   allocFn: number;
@@ -50,12 +51,29 @@ interface Machine extends ModuleHost {
   textMode: number;
   /** The persistent state, or 0 in isolate mode between calls. */
   L: number;
+  /** Compiled chunks of the persistent state (null in isolate mode, where every state is new). */
+  chunks: ChunkCache | null;
 }
 
 interface Outcome {
   rc: number;
   /** The result or error message bytes; a view valid until the next call into the image. */
   bytes: Uint8Array;
+}
+
+/**
+ * Takes the pool's region from the image's own heap, once, page-aligned. The image's
+ * malloc never sees it again: from here on the pool alone hands out those pages.
+ */
+function reservePool(image: LuaImage, pages: number, pageSize: number): number {
+  const raw = image.api.malloc(pages * pageSize + pageSize);
+  if (raw === 0) throw new RangeError(`the Lua image cannot hold a pool of ${pages} pages of ${pageSize} bytes`);
+  return Math.ceil(raw / pageSize) * pageSize;
+}
+
+function latin1(heap: Uint8Array, ptr: number, length: number): string {
+  // 'b' keeps byte sources apart from string sources whose UTF-8 differs from their latin1 spelling.
+  return `b${Buffer.from(heap.buffer, heap.byteOffset + ptr, length).toString('latin1')}`;
 }
 
 function describeModule(module: unknown): string {
@@ -183,9 +201,40 @@ export class Kernel {
       machine.image.api.lua_close(machine.L);
     } catch (e) {
       this.log.write(KERN_EMERG, `kernel panic during shutdown: ${errorMessage(e)}`);
-      return { leaks: [{ bytes: machine.allocator.usedBytes }] };
     }
-    return { leaks: machine.allocator.usedBytes === 0 ? [] : [{ bytes: machine.allocator.usedBytes }] };
+    return { leaks: machine.pool.leaks() };
+  }
+
+  /** Memory statistics of the pool, as /proc/meminfo shows them. */
+  meminfo(): MemInfo {
+    return this.livePool().meminfo();
+  }
+
+  /** Free blocks per buddy order (0..10), as /proc/buddyinfo shows them. */
+  buddyinfo(): number[] {
+    return this.livePool().buddyinfo();
+  }
+
+  /** The size-class caches, as /proc/slabinfo shows them. */
+  slabinfo(): SlabInfo[] {
+    return this.livePool().slabinfo();
+  }
+
+  /** The text of /proc/meminfo, /proc/buddyinfo or /proc/slabinfo for this kernel's pool. */
+  proc(file: 'meminfo' | 'buddyinfo' | 'slabinfo'): string {
+    const pool = this.livePool();
+    switch (file) {
+      case 'meminfo': return pool.formatMeminfo();
+      case 'buddyinfo': return pool.formatBuddyinfo();
+      case 'slabinfo': return pool.formatSlabinfo();
+      default: throw new RangeError(`no such proc file: ${String(file)}`);
+    }
+  }
+
+  private livePool(): PagePool {
+    if (this.down) throw new Error('the kernel is shut down');
+    this.machine ??= this.startMachine();
+    return this.machine.pool;
   }
 
   get isShutdown(): boolean {
@@ -194,12 +243,13 @@ export class Kernel {
 
   private startMachine(): Machine {
     const log = this.log;
+    const { pages, pageSize, trackOwners } = this.options;
     const image = LuaImage.instantiate({
       console: (fd, bytes) => log.write(fd === 2 ? 3 : 6, decoder.decode(bytes).replace(/\n$/, '')),
-      maxMemoryBytes: this.options.memoryLimit * 2 + IMAGE_OVERHEAD_BYTES,
+      maxMemoryBytes: pages * pageSize + pageSize + IMAGE_OVERHEAD_BYTES,
     });
     const strings = new LuaStrings(image);
-    const allocator = new CountedAllocator(image.api, this.options.memoryLimit);
+    const pool = new PagePool({ base: reservePool(image, pages, pageSize), pages, pageSize, heap: () => image.u8, trackOwners });
     const removedStub = hostFunctionRef(strings, (L) => strings.raise(L, 'attempt to call a function of a removed module'));
     const machine: Machine = {
       image,
@@ -208,17 +258,19 @@ export class Kernel {
       results: new ResultConverter(image, strings),
       services: {
         printk: (level, text) => log.write(level, text),
-        memoryInUse: () => allocator.usedBytes,
+        memoryInUse: () => pool.usedBytes,
         dmesg: () => log.read(),
       },
       declared: new Map(),
       removedStub,
-      allocator,
+      setOwner: trackOwners ? (label) => pool.setOwner(label) : undefined,
+      pool,
       allocFn: image.functions.install(SIG_LUA_ALLOC, (_ud: number, ptr: number, osize: number, nsize: number) =>
-        allocator.luaAlloc(ptr, osize, nsize)),
+        pool.luaAlloc(ptr, osize, nsize)),
       chunkName: image.cstring('=sysLua'),
       textMode: image.cstring('t'),
       L: 0,
+      chunks: this.options.isolate ? null : new ChunkCache(),
     };
     for (const module of this.modules.modules) declareModule(module, machine);
     if (!this.options.isolate) machine.L = this.openState(machine);
@@ -267,21 +319,33 @@ export class Kernel {
     const { api } = image;
     let ptr: number;
     let length: number;
+    let key: string | null = null;
     if (typeof code === 'string') {
       [ptr, length] = strings.encodeIn(code);
+      if (length === codeSz) key = ChunkCache.key(code);
       length = Math.min(length, codeSz);
     } else {
       ptr = strings.copyIn(code, codeSz);
       length = codeSz;
+      if (length <= MAX_CACHED_SOURCE) key = ChunkCache.key(latin1(image.u8, ptr, length));
     }
     if (ptr === 0) return { rc: -errno.ENOMEM, bytes: encoder.encode('not enough memory to copy the code in') };
     length = withoutTrailingNul(image.u8.subarray(ptr, ptr + length), length);
+    if (chunkName !== '=sysLua' || machine.chunks === null) key = null;
 
     if (machine.L === 0) machine.L = this.openState(machine);
     const L = machine.L;
-    const name = chunkName === '=sysLua' ? machine.chunkName : image.cstring(chunkName);
-    const failedBefore = machine.allocator.failedAllocations;
-    let status = api.luaL_loadbufferx(L, ptr, length, name, machine.textMode);
+    const failedBefore = machine.pool.failedAllocations;
+    const cached = key === null ? undefined : machine.chunks!.get(key);
+    let status: number;
+    if (cached !== undefined) {
+      api.lua_rawgeti(L, LUA_REGISTRYINDEX, cached);
+      status = LUA_OK;
+    } else {
+      const name = chunkName === '=sysLua' ? machine.chunkName : image.cstring(chunkName);
+      status = api.luaL_loadbufferx(L, ptr, length, name, machine.textMode);
+      if (status === LUA_OK && key !== null) this.cacheChunk(machine, L, key);
+    }
     if (status === LUA_OK) status = api.lua_pcallk(L, 0, 1, 0, 0, 0);
     if (status === LUA_OK) {
       const value = machine.results.result(L);
@@ -290,9 +354,27 @@ export class Kernel {
       return { rc: -errno.ECANCELED, bytes: encoder.encode(value.failed) };
     }
     const message = machine.results.message(L);
-    const outOfMemory = status === LUA_ERRMEM || machine.allocator.failedAllocations > failedBefore && message.endsWith('not enough memory');
+    const outOfMemory = status === LUA_ERRMEM || machine.pool.failedAllocations > failedBefore && message.endsWith('not enough memory');
+    if (outOfMemory) this.dropChunks(machine, L);
     const rc = outOfMemory ? -errno.ENOMEM : status === LUA_ERRSYNTAX ? -errno.ENOEXEC : -errno.ECANCELED;
     return { rc, bytes: encoder.encode(message) };
+  }
+
+  /** Keeps the compiled chunk at the top of the stack in the cache (if the budget allows a registry slot). */
+  private cacheChunk(machine: Machine, L: number, key: string): void {
+    const { api } = machine.image;
+    let ref = 0;
+    api.lua_pushvalue(L, -1);
+    if (machine.fns.protect(L, (L) => (ref = api.luaL_ref(L, LUA_REGISTRYINDEX)), 1) !== LUA_OK) {
+      api.lua_settop(L, -2);
+      return;
+    }
+    for (const old of machine.chunks!.add(key, BigInt(ref))) api.luaL_unref(L, LUA_REGISTRYINDEX, Number(old));
+  }
+
+  /** Out of memory: the cached chunks are the first thing the state can do without. */
+  private dropChunks(machine: Machine, L: number): void {
+    for (const ref of machine.chunks?.clear() ?? []) machine.image.api.luaL_unref(L, LUA_REGISTRYINDEX, Number(ref));
   }
 
   /** Leaves the machine ready for the next call: empty stack, or no state at all in isolate mode. */
@@ -300,7 +382,8 @@ export class Kernel {
     const { api } = machine.image;
     if (machine.L === 0) return;
     if (this.options.isolate) {
-      api.lua_close(machine.L);
+      // The state is discarded, not closed: its finalizers never run and the pool is new again at once.
+      machine.pool.reset();
       machine.L = 0;
     } else {
       api.lua_settop(machine.L, 0);

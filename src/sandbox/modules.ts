@@ -6,11 +6,11 @@
  * image's function table, so reloading reuses them and nothing grows); a state holds a
  * module's globals and metatables exactly while the module is loaded.
  */
-import { hostFunctionRef } from '../../wasm/host-function.js';
+import { hostFunctionRef, type HostCFunction } from '../../wasm/host-function.js';
 import type { LuaImage } from '../../wasm/instance.js';
 import { LUA_REGISTRYINDEX } from '../../wasm/lua-api.js';
 import type { LuaStrings } from '../../wasm/lua-strings.js';
-import { Lua } from '../bindings/lua.js';
+import { Lua, type Binding } from '../bindings/lua.js';
 import { isWasmCFunction, type KernelServices, type LuaFunction, type LunatikModule, type ModuleContext } from '../bindings/module.js';
 import { errno } from './errno.js';
 import type { KernelFunctions } from './kernel-functions.js';
@@ -41,6 +41,8 @@ export interface ModuleHost {
   services: KernelServices;
   /** Per module name, its declarations for this image. */
   declared: Map<string, Declared>;
+  /** Labels the pool's blocks with the binding that allocated them (when owners are tracked). */
+  setOwner: ((label: string | null) => void) | undefined;
 }
 
 export class ModuleLoader {
@@ -93,8 +95,20 @@ function isModule(m: unknown): m is LunatikModule {
 
 function contextFor(module: LunatikModule, host: ModuleHost, declared: Declared | null): ModuleContext {
   const lua = new Lua(host.image, host.strings);
+  const binding = (fn: Binding): HostCFunction => {
+    const { setOwner } = host;
+    if (setOwner === undefined) return (L) => fn(lua, L);
+    return (L) => {
+      setOwner(module.name);
+      try {
+        return fn(lua, L);
+      } finally {
+        setOwner(null);
+      }
+    };
+  };
   const slot = (key: string, fn: LuaFunction): number =>
-    host.image.functions.define(`${module.name}:${key}`, isWasmCFunction(fn) ? fn.wasm : hostFunctionRef(host.strings, (L) => fn(lua, L)));
+    host.image.functions.define(`${module.name}:${key}`, isWasmCFunction(fn) ? fn.wasm : hostFunctionRef(host.strings, binding(fn)));
   const slots = (prefix: string, fns: Record<string, LuaFunction> = {}) =>
     new Map(Object.entries(fns).map(([name, fn]) => [name, slot(`${prefix}.${name}`, fn)]));
   return {

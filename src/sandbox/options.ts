@@ -12,8 +12,14 @@ export interface BootOptions {
   /** A fresh Lua state for every call instead of one persistent state (default false). */
   isolate?: boolean;
   memory?: {
-    /** Bytes the Lua state may hold at once (default 64 MiB). */
+    /** Page size of the pool, a power of two of at least 4096 (default 4096). */
+    pageSize?: number;
+    /** Pages in the pool: the Lua state's whole budget (default 64 MiB worth). */
+    pages?: number;
+    /** The budget in bytes instead of pages (rounded up to whole pages); not with `pages`. */
     limit?: number;
+    /** Record which binding or Lua type allocated each live block, for leak reports (default false). */
+    trackOwners?: boolean;
   };
   limits?: {
     /** Largest `codeSz` sysLua accepts, in bytes (default 1 MiB). */
@@ -28,14 +34,17 @@ export interface BootOptions {
 export interface ResolvedOptions {
   modules: readonly LunatikModule[];
   isolate: boolean;
-  memoryLimit: number;
+  pageSize: number;
+  pages: number;
+  trackOwners: boolean;
   codeSizeLimit: number;
   logCapacity: number;
 }
 
 const MiB = 1024 * 1024;
 /** The image addresses 2 GiB; keep room for its own data, stack and transfer buffers. */
-const MAX_MEMORY_LIMIT = 1536 * MiB;
+export const MAX_POOL_BYTES = 1536 * MiB;
+const DEFAULT_POOL_BYTES = 64 * MiB;
 
 function integerOption(value: unknown, name: string, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
@@ -54,8 +63,22 @@ export function resolveOptions(options: BootOptions = {}): ResolvedOptions {
   return {
     modules: options.modules ?? builtinModules,
     isolate: options.isolate ?? false,
-    memoryLimit: integerOption(options.memory?.limit, 'memory.limit', 64 * MiB, 64 * 1024, MAX_MEMORY_LIMIT),
+    ...resolveMemory(options.memory ?? {}),
     codeSizeLimit: integerOption(options.limits?.codeSize, 'limits.codeSize', MiB, 1, 256 * MiB),
     logCapacity: integerOption(options.log?.capacity, 'log.capacity', 64 * 1024, 1024, 256 * MiB),
   };
+}
+
+function resolveMemory(memory: NonNullable<BootOptions['memory']>): Pick<ResolvedOptions, 'pageSize' | 'pages' | 'trackOwners'> {
+  if (typeof memory !== 'object' || memory === null) throw new TypeError('memory must be an object');
+  const pageSize = integerOption(memory.pageSize, 'memory.pageSize', 4096, 4096, 1024 * MiB);
+  if ((pageSize & (pageSize - 1)) !== 0) throw new RangeError(`memory.pageSize must be a power of two, got ${pageSize}`);
+  if (memory.pages !== undefined && memory.limit !== undefined) throw new RangeError('give memory.pages or memory.limit, not both');
+  const maxPages = Math.floor(MAX_POOL_BYTES / pageSize);
+  const limit = integerOption(memory.limit, 'memory.limit', DEFAULT_POOL_BYTES, 1, MAX_POOL_BYTES);
+  const pages = integerOption(memory.pages, 'memory.pages', Math.ceil(limit / pageSize), 1, maxPages);
+  if (memory.trackOwners !== undefined && typeof memory.trackOwners !== 'boolean') {
+    throw new TypeError(`memory.trackOwners must be a boolean, got ${String(memory.trackOwners)}`);
+  }
+  return { pageSize, pages, trackOwners: memory.trackOwners ?? false };
 }

@@ -2,6 +2,7 @@
  * The user side of sysLua: checking the caller's arguments (never trusting their types)
  * and copying the result out like snprintf. Nothing here throws, whatever it is given.
  */
+import { uint8Length, uint8View } from '../../wasm/lua-strings.js';
 import { errno } from './errno.js';
 
 export type UserCode = Uint8Array | string;
@@ -9,14 +10,18 @@ export type UserResult = Uint8Array | null;
 
 /** 0 if the arguments are usable, else the negative errno the contract gives them. */
 export function checkUserArgs(code: unknown, codeSz: unknown, result: unknown, resultSz: unknown, codeLimit: number): number {
-  if (!(code instanceof Uint8Array) && typeof code !== 'string') return -errno.EFAULT;
-  if (result !== null && !(result instanceof Uint8Array)) return -errno.EFAULT;
+  // Brand checks, not instanceof: a Proxy of a Uint8Array, or an object that only inherits
+  // from Uint8Array.prototype, passes instanceof and then throws (or lies) on `.length`.
+  const codeLength = typeof code === 'string' ? -1 : uint8Length(code);
+  if (codeLength < 0 && typeof code !== 'string') return -errno.EFAULT;
+  const resultLength = result === null ? -1 : uint8Length(result);
+  if (result !== null && resultLength < 0) return -errno.EFAULT;
   if (!isSize(codeSz) || !isSize(resultSz)) return -errno.EINVAL;
-  if (result === null ? resultSz > 0 : resultSz > result.length) return -errno.EFAULT;
-  if (code instanceof Uint8Array && codeSz > code.length) return -errno.EFAULT;
+  if (result === null ? resultSz > 0 : resultSz > resultLength) return -errno.EFAULT;
+  if (codeLength >= 0 && codeSz > codeLength) return -errno.EFAULT;
   // A string's UTF-8 length is at most 3 bytes per UTF-16 unit and at least one.
   if (typeof code === 'string' && codeSz > code.length && codeSz > utf8Length(code)) return -errno.EFAULT;
-  if (codeSz > codeLimit + 1 || (codeSz === codeLimit + 1 && lastByte(code, codeSz) !== 0)) return -errno.E2BIG;
+  if (codeSz > codeLimit + 1 || (codeSz === codeLimit + 1 && lastByte(code as UserCode, codeSz) !== 0)) return -errno.E2BIG;
   return 0;
 }
 
@@ -29,13 +34,14 @@ export function utf8Length(s: string): number {
 }
 
 function lastByte(code: UserCode, codeSz: number): number {
-  if (code instanceof Uint8Array) return code[codeSz - 1]!;
+  if (typeof code !== 'string') return uint8View(code)![codeSz - 1]!;
   return Buffer.from(code, 'utf8')[codeSz - 1] ?? -1;
 }
 
-/** A private copy of the first codeSz bytes (copy_from_user), for work that runs later. */
+/** A private copy of the first codeSz bytes (copy_from_user), for work that runs later. Expects checked arguments. */
 export function copyFromUser(code: UserCode, codeSz: number): Uint8Array {
-  return typeof code === 'string' ? Buffer.from(code, 'utf8').subarray(0, codeSz) : code.slice(0, codeSz);
+  // Through a fresh view: the caller's own `slice` (or a Proxy) must not run here.
+  return typeof code === 'string' ? Buffer.from(code, 'utf8').subarray(0, codeSz) : uint8View(code)!.slice(0, codeSz);
 }
 
 /** Length of the code sysLua runs: lunatik-ng counted the terminating NUL in code_sz, so one trailing NUL is dropped. */
@@ -45,10 +51,12 @@ export function withoutTrailingNul(bytes: Uint8Array, length: number): number {
 
 /** snprintf: the first min(n, resultSz - 1) bytes then a NUL; returns n, the whole length. */
 export function copyToUser(result: UserResult, resultSz: number, bytes: Uint8Array): number {
-  if (result !== null && resultSz > 0) {
+  // Through a fresh view: an own `set` or `length` on the caller's array must not throw here.
+  const view = result === null || resultSz <= 0 ? null : uint8View(result);
+  if (view !== null && resultSz <= view.length) {
     const n = Math.min(bytes.length, resultSz - 1);
-    result.set(n === bytes.length ? bytes : bytes.subarray(0, n), 0);
-    result[n] = 0;
+    view.set(n === bytes.length ? bytes : bytes.subarray(0, n), 0);
+    view[n] = 0;
   }
   return bytes.length;
 }

@@ -1,0 +1,56 @@
+/*
+ * `npm start`: boots a kernel and walks through the sysLua contract with a few scripts,
+ * printing each script, its return code and its value or errno, then the kernel log.
+ */
+import { Kernel, errnoName, formatRecord } from '../index.js';
+import { versionLine } from './format.js';
+
+interface Example {
+  readonly title: string;
+  readonly code: string;
+  readonly note?: string;
+}
+
+const EXAMPLES: readonly Example[] = [
+  {
+    title: "lunatik-ng's README example",
+    code: 'return type({ 123 })',
+    note: 'lunatik-ng\'s README claims "number" here; Lua (and lunatik-ng\'s own type binding) give "table".',
+  },
+  { title: 'a string', code: 'return "hello, " .. "kernel"' },
+  { title: 'a number', code: 'return 6 * 7' },
+  { title: 'a global set by one script...', code: 'greeting = "globals persist"' },
+  { title: '...is there for the next one (one persistent state per kernel)', code: 'return greeting' },
+  { title: 'print goes to the kernel log, not to stdout', code: 'print("hello from Lua"); return nil' },
+  { title: 'a syntax error', code: 'return 1 +' },
+  { title: 'a runtime error', code: 'local t = nil; return t.field' },
+  { title: 'a memory bomb (this kernel has a 16 MiB budget)', code: 'local s = "x"; while true do s = s .. s end' },
+  { title: 'a table has no text form', code: 'return { 1, 2, 3 }' },
+];
+
+function main(): void {
+  const out = (line = ''): void => {
+    process.stdout.write(`${line}\n`);
+  };
+  const kernel = Kernel.boot({ memory: { limit: 16 * 1024 * 1024 } });
+  out(versionLine());
+  out('Each script below goes through sysLua; rc is its return value: the result length, or -errno.');
+  EXAMPLES.forEach((example, i) => {
+    const result = kernel.exec(example.code, { name: 'demo' });
+    out();
+    out(`${i + 1}. ${example.title}`);
+    out(`   script: ${example.code}`);
+    out(`   rc:     ${result.rc}`);
+    if (result.rc >= 0) out(`   value:  ${result.value === '' ? '(empty)' : result.value}`);
+    else out(`   error:  ${errnoName(result.rc) ?? `errno ${-result.rc}`}: ${result.error}`);
+    if (example.note !== undefined) out(`   note:   ${example.note}`);
+  });
+  out();
+  out('Kernel log (dmesg):');
+  for (const record of kernel.dmesg()) out(`  ${formatRecord(record)}`);
+  const { leaks } = kernel.shutdown();
+  out();
+  out(`Kernel shut down; ${leaks.length === 0 ? 'no memory leaked' : `${leaks.length} allocation(s) leaked`}.`);
+}
+
+main();

@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+/*
+ * `lunatik`: the lua interpreter's command line over a lunatik-wasm kernel.
+ * Parsing is in args.ts (option table: options.ts), running in run.ts, the REPL in repl.ts.
+ */
+import { main } from './run.js';
+
+process.exitCode = await main(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });

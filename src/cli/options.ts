@@ -1,0 +1,59 @@
+/*
+ * The command line's option table. Each option is one entry: its name, its argument (if
+ * it takes one), its help line, and what it does: change Kernel.boot's options (`boot`)
+ * or print something after the chunks have run (`report`). Options without either
+ * (`-e`, `-i`, `-h`, `-v`) are read by the runner itself.
+ *
+ * Adding an option is one line here, e.g.
+ *   { name: 'meminfo', help: 'print memory statistics after running', report: (k) => formatMeminfo(k.meminfo()) },
+ *   { name: 'deadline-ms', arg: 'ms', help: 'wall-clock limit per chunk', boot: (o, v) => { o.limits = { ...o.limits, deadlineMs: integer(v, 'deadline-ms') }; } },
+ */
+import { formatRecord, type BootOptions, type Kernel } from '../index.js';
+
+export interface CliOption {
+  /** `--name`; a single letter is a lua-style short option (`-e`). */
+  readonly name: string;
+  /** One-letter alias of a long option (`-v` for `--version`). */
+  readonly short?: string;
+  /** Placeholder for the option's argument in the usage text; an option without one is a flag. */
+  readonly arg?: string;
+  /** May be given several times; the values are kept in command-line order. */
+  readonly multiple?: boolean;
+  readonly help: string;
+  /** Applies the option to the kernel's boot options; `value` is '' for a flag. Throws UsageError on a bad value. */
+  readonly boot?: (options: BootOptions, value: string) => void;
+  /** Lines to print on stdout once the chunks (and the REPL) have finished, in table order. */
+  readonly report?: (kernel: Kernel) => string[];
+}
+
+/** A mistake on the command line: exit status 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export const OPTIONS: readonly CliOption[] = [
+  { name: 'e', arg: 'code', multiple: true, help: 'run the Lua code (several -e run in order on the same kernel)' },
+  { name: 'i', help: 'enter the REPL after running the script and -e code' },
+  { name: 'isolate', help: 'give every chunk a fresh Lua state', boot: (o) => { o.isolate = true; } },
+  { name: 'memory-limit', arg: 'bytes', help: 'memory budget of the Lua state (suffix k, m or g for KiB, MiB, GiB)', boot: (o, v) => { o.memory = { ...o.memory, limit: byteSize(v, 'memory-limit') }; } },
+  { name: 'dmesg', help: 'print the kernel log after running', report: (k) => k.dmesg().map(formatRecord) },
+  { name: 'version', short: 'v', help: 'print the version' },
+  { name: 'help', short: 'h', help: 'print this help' },
+];
+
+const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/** `65536`, `64k`, `16M`, `1g` as a byte count; throws UsageError otherwise. */
+export function byteSize(value: string, option: string): number {
+  const match = /^(\d+)([kmg]?)(?:i?b)?$/i.exec(value.trim());
+  const bytes = match === null ? NaN : Number(match[1]) * UNITS[match[2]!.toLowerCase()]!;
+  if (!Number.isSafeInteger(bytes)) throw new UsageError(`--${option} expects a byte count such as 65536, 64k or 16m, got '${value}'`);
+  return bytes;
+}
+
+/** A non-negative integer option value; throws UsageError otherwise. */
+export function integer(value: string, option: string): number {
+  const n = /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n)) throw new UsageError(`--${option} expects a non-negative integer, got '${value}'`);
+  return n;
+}

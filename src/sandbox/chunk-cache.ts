@@ -1,0 +1,59 @@
+/*
+ * Compiled chunks of a persistent state, by source text, as Redis caches scripts: a
+ * service submits the same scripts again and again, and compiling is most of a small
+ * call's cost.
+ *
+ * Re-running a chunk's main closure is the same as loading it again, with one exception:
+ * a chunk that assigns `_ENV` changes its own upvalue, which the next run would see. So
+ * sources that contain `_ENV` are never cached. Invariants: every ref held here is a
+ * live registry reference to a Lua function; at most `capacity` of them; the least
+ * recently used is dropped first (its ref is returned to the caller to unref).
+ */
+
+const ENV_TOKEN = '_ENV';
+/** Sources longer than this are compiled every time: keying them costs more than it saves. */
+export const MAX_CACHED_SOURCE = 16 * 1024;
+
+export class ChunkCache {
+  private readonly refs = new Map<string, bigint>();
+
+  constructor(readonly capacity = 64) {}
+
+  /** The cache key for a source, or null when it must not be cached. */
+  static key(source: string): string | null {
+    return source.length <= MAX_CACHED_SOURCE && !source.includes(ENV_TOKEN) ? source : null;
+  }
+
+  get(key: string): bigint | undefined {
+    const ref = this.refs.get(key);
+    if (ref !== undefined) {
+      // Map iteration order is insertion order: re-inserting marks it most recently used.
+      this.refs.delete(key);
+      this.refs.set(key, ref);
+    }
+    return ref;
+  }
+
+  /** Adds a ref; returns the refs evicted to make room. */
+  add(key: string, ref: bigint): bigint[] {
+    const evicted: bigint[] = [];
+    for (const [oldest, oldRef] of this.refs) {
+      if (this.refs.size < this.capacity) break;
+      this.refs.delete(oldest);
+      evicted.push(oldRef);
+    }
+    this.refs.set(key, ref);
+    return evicted;
+  }
+
+  /** Empties the cache; returns every ref it held. */
+  clear(): bigint[] {
+    const all = [...this.refs.values()];
+    this.refs.clear();
+    return all;
+  }
+
+  get size(): number {
+    return this.refs.size;
+  }
+}

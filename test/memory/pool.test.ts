@@ -1,0 +1,416 @@
+// Example-based tests of PagePool: options, lua_Alloc contract, budget,
+// statistics, leak reports, owners and the /proc-style text.
+import test from 'ava';
+import { PagePool, LUA_TSTRING, LUA_TTABLE, LUA_TFUNCTION, LUA_TUSERDATA, LUA_TTHREAD, type LuaTypeName } from '../../src/memory/index.js';
+import { BASE, fill, firstMismatch, makePool, snapshot } from './helpers.js';
+
+const heap = (): Uint8Array => new Uint8Array(0);
+
+test('bad options throw RangeError naming the option', (t) => {
+  const bad: [Record<string, unknown>, RegExp][] = [
+    [{ pages: 0 }, /"pages"/],
+    [{ pages: -1 }, /"pages"/],
+    [{ pages: 1.5 }, /"pages"/],
+    [{ pages: Number.NaN }, /"pages"/],
+    [{ pages: '4' }, /"pages"/],
+    [{ pageSize: 4095 }, /"pageSize"/],
+    [{ pageSize: 6000 }, /"pageSize"/],
+    [{ pageSize: 2048 }, /"pageSize"/],
+    [{ pageSize: 0 }, /"pageSize"/],
+    [{ base: 100 }, /"base"/],
+    [{ base: -4096 }, /"base"/],
+    [{ base: 4096.5 }, /"base"/],
+    [{ base: 0, pages: 2 ** 20 + 1 }, /4 GiB/],
+    [{ base: 2 ** 32 - 4096, pages: 2 }, /4 GiB/],
+  ];
+  for (const [opts, msg] of bad) {
+    const err = t.throws(() => new PagePool({ base: BASE, pages: 4, pageSize: 4096, heap, ...opts } as never), { instanceOf: RangeError }, JSON.stringify(opts));
+    t.regex(err!.message, msg);
+  }
+  t.throws(() => new PagePool({ base: BASE, pages: 4, pageSize: 4096 } as never), { instanceOf: TypeError });
+  // The edges are allowed: the region may end exactly at 4 GiB.
+  t.notThrows(() => new PagePool({ base: 2 ** 32 - 8 * 65536, pages: 8, pageSize: 65536, heap }));
+  t.notThrows(() => new PagePool({ base: 0, pages: 1, pageSize: 4096, heap }));
+});
+
+test('lua_Alloc contract: free, malloc, realloc in place and moving', (t) => {
+  const { pool, mem } = makePool(64);
+  t.is(pool.luaAlloc(0, LUA_TSTRING, 0), 0, 'malloc(0) is NULL');
+  t.is(pool.luaAlloc(0, 0, 0), 0, 'free(NULL) is a no-op');
+  t.is(pool.allocationCount, 0);
+  t.is(pool.invalidPointers, 0);
+
+  const a = pool.luaAlloc(0, LUA_TSTRING, 20);
+  t.true(a >= BASE && a % 8 === 0);
+  fill(mem, a, 20, 1);
+  t.is(pool.luaAlloc(a, 20, 30), a, 'grow within kmalloc-32 stays in place');
+  t.is(pool.luaAlloc(a, 30, 17), a, 'shrink within kmalloc-32 stays in place');
+  t.is(firstMismatch(mem, a, 17, 1), -1);
+  const b = pool.luaAlloc(a, 17, 5000);
+  t.not(b, a, 'growing to another class moves');
+  t.is(firstMismatch(mem, b, 17, 1), -1, 'moved bytes kept');
+  fill(mem, b, 5000, 2);
+  const c = pool.luaAlloc(b, 5000, 40);
+  t.not(c, b, 'shrinking to a smaller class moves when it can');
+  t.is(firstMismatch(mem, c, 40, 2), -1);
+  t.is(pool.meminfo().usedBytes, 40);
+  t.is(pool.meminfo().byType.strings, 40, 'realloc keeps the Lua type');
+  t.is(pool.luaAlloc(c, 40, 0), 0);
+  t.is(pool.meminfo().usedBytes, 0);
+  t.is(pool.allocationCount, 5);
+  pool.checkInvariants();
+});
+
+test('large blocks: order from page count, in-place grow and shrink by splitting', (t) => {
+  const { pool, mem } = makePool(256);
+  const p = pool.luaAlloc(0, 0, 9000); // 3 pages -> order 2
+  t.is(p % 4096, 0);
+  t.is(pool.leaks()[0]!.sizeClass, 'order-2');
+  t.is(pool.usedPages(), 4);
+  fill(mem, p, 9000, 3);
+  t.is(pool.luaAlloc(p, 9000, 16384), p, 'same footprint: in place');
+  t.is(pool.luaAlloc(p, 16384, 12000), p, 'same footprint: in place');
+  t.is(pool.usedPages(), 4);
+  const r = pool.luaAlloc(p, 12000, 100000); // 25 pages -> order 5
+  t.is(r, p, 'upper buddies free: grows in place');
+  t.is(pool.usedPages(), 32);
+  t.is(pool.luaAlloc(r, 100000, 200000), r, 'order 6: its buddy at page 32 is whole and free');
+  t.is(pool.usedPages(), 64);
+  const blocker = pool.luaAlloc(0, 0, 9000); // lands at page 64, inside the next buddy
+  t.is(blocker, BASE + 64 * 4096);
+  const m = pool.luaAlloc(r, 200000, 300000); // order 7: buddy not free, must move
+  t.is(m, BASE + 128 * 4096);
+  t.is(pool.usedPages(), 128 + 4, 'old block freed after the copy');
+  t.is(firstMismatch(mem, m, 9000, 3), -1);
+  pool.luaAlloc(blocker, 9000, 0);
+  t.is(pool.luaAlloc(m, 300000, 20000), m, 'smaller footprint: in place');
+  t.is(pool.usedPages(), 8, 'split down to order 3, the tail given back');
+  t.is(pool.leaks()[0]!.sizeClass, 'order-3');
+  const s = pool.luaAlloc(m, 20000, 100);
+  t.not(s, m, 'back to a slab');
+  t.is(firstMismatch(mem, s, 100, 3), -1);
+  pool.luaAlloc(s, 100, 0);
+  pool.shrink();
+  t.is(pool.usedPages(), 0);
+  t.deepEqual(pool.buddyinfo(), makePool(256).pool.buddyinfo());
+  pool.checkInvariants();
+});
+
+test('requests above one MAX_ORDER block take a run of them', (t) => {
+  const { pool, mem } = makePool(3000); // 2 order-10 blocks + tail
+  const p = pool.luaAlloc(0, LUA_TSTRING, 6 * 1024 * 1024);
+  t.not(p, 0);
+  t.is(pool.leaks()[0]!.sizeClass, 'order-10x2');
+  t.is(pool.usedPages(), 2048);
+  fill(mem, p, 70000, 9);
+  t.is(pool.luaAlloc(0, LUA_TSTRING, 6 * 1024 * 1024), 0, 'only one run fits');
+  t.is(pool.luaAlloc(p, 6 * 1024 * 1024, 3 * 1024 * 1024), p, 'shrinks in place by dropping a block');
+  t.is(pool.usedPages(), 1024);
+  t.is(pool.luaAlloc(p, 3 * 1024 * 1024, 1024 * 1024), p, 'and then by splitting');
+  t.is(pool.usedPages(), 256);
+  t.is(firstMismatch(mem, p, 70000, 9), -1);
+  t.is(pool.luaAlloc(0, 0, 3000 * 4096 + 1), 0, 'larger than the pool');
+  pool.luaAlloc(p, 1024 * 1024, 0);
+  t.deepEqual(pool.buddyinfo(), makePool(3000).pool.buddyinfo());
+  pool.checkInvariants();
+});
+
+test('budget: a full pool refuses, a failed realloc keeps the old block, frees make room again', (t) => {
+  const { pool, mem } = makePool(16);
+  const blocks: number[] = [];
+  for (;;) {
+    const p = pool.luaAlloc(0, LUA_TTABLE, 100);
+    if (p === 0) break;
+    fill(mem, p, 100, blocks.length);
+    blocks.push(p);
+  }
+  t.is(blocks.length, 16 * Math.floor(4096 / 128));
+  t.is(pool.meminfo().failedAllocations, 1);
+  t.is(pool.meminfo().freePages, 0);
+  t.is(pool.luaAlloc(0, 0, 20000), 0);
+  t.is(pool.meminfo().failedAllocations, 2);
+
+  const victim = blocks[7]!;
+  t.is(pool.luaAlloc(victim, 100, 5000), 0, 'grow fails');
+  t.is(pool.meminfo().failedAllocations, 3);
+  t.is(firstMismatch(mem, victim, 100, 7), -1, 'old bytes intact');
+  t.is(pool.meminfo().usedBytes, blocks.length * 100, 'old block still accounted');
+  t.is(pool.luaAlloc(victim, 100, 50), victim, 'a shrink never fails');
+  t.is(pool.luaAlloc(victim, 50, 100), victim);
+
+  for (const p of blocks.splice(0, 96)) pool.luaAlloc(p, 100, 0);
+  t.not(pool.luaAlloc(0, 0, 1000), 0, 'freed pages serve other classes again (kmalloc-1k: 2 pages)');
+  t.not(pool.luaAlloc(0, LUA_TTABLE, 100), 0);
+  t.is(pool.meminfo().failedAllocations, 3);
+  pool.checkInvariants();
+});
+
+test('a failed large realloc keeps the old block live and intact', (t) => {
+  const { pool, mem } = makePool(16);
+  const p = pool.luaAlloc(0, LUA_TUSERDATA, 20000); // order 3
+  fill(mem, p, 20000, 8);
+  const q = pool.luaAlloc(0, 0, 20000); // the other half
+  t.not(q, 0);
+  t.is(pool.luaAlloc(p, 20000, 40000), 0, 'order 4 does not fit next to q');
+  t.is(firstMismatch(mem, p, 20000, 8), -1);
+  t.deepEqual(
+    pool.leaks().map((l) => [l.address, l.size, l.luaType]),
+    [
+      [p, 20000, 'userdata'],
+      [q, 20000, 'other'],
+    ],
+  );
+  t.is(pool.meminfo().byType.userdata, 20000);
+  t.is(pool.meminfo().failedAllocations, 1);
+  pool.luaAlloc(q, 20000, 0);
+  t.is(pool.luaAlloc(p, 20000, 40000), p, 'once q is gone, grows in place into its free buddy');
+  t.is(pool.usedPages(), 16);
+  t.is(pool.leaks()[0]!.sizeClass, 'order-4');
+  t.is(firstMismatch(mem, p, 20000, 8), -1);
+  pool.checkInvariants();
+});
+
+test('with no room to move, a realloc the block can hold stays in place', (t) => {
+  const { pool, mem } = makePool(8); // one kmalloc-8k slab (order 3) fills it
+  const blocks = [0, 1, 2, 3].map(() => pool.luaAlloc(0, LUA_TSTRING, 8000));
+  t.false(blocks.includes(0));
+  t.is(pool.meminfo().freePages, 0);
+  const p = blocks[0]!;
+  fill(mem, p, 8000, 11);
+  t.is(pool.luaAlloc(p, 8000, 16), p, 'shrink with no kmalloc-16 page: stays');
+  t.is(pool.luaAlloc(p, 16, 20), p, 'grow within the 8k object: stays');
+  t.is(pool.luaAlloc(p, 20, 8192), p, 'up to the object size');
+  t.is(pool.luaAlloc(p, 8192, 8193), 0, 'past it: refused');
+  t.is(firstMismatch(mem, p, 20, 11), -1);
+  t.is(pool.meminfo().usedBytes, 8192 + 3 * 8000);
+  t.is(pool.meminfo().failedAllocations, 1);
+  pool.checkInvariants();
+});
+
+test('a large block shrinks in place when the pool has no room to move it', (t) => {
+  const { pool, mem } = makePool(8);
+  const p = pool.luaAlloc(0, 0, 20000); // 5 pages -> order 3: the whole pool
+  t.not(p, 0);
+  fill(mem, p, 20000, 4);
+  t.is(pool.luaAlloc(p, 20000, 64), p, 'no page for a kmalloc-64 slab: stays');
+  t.is(firstMismatch(mem, p, 64, 4), -1);
+  t.is(pool.usedPages(), 1, 'but gives back all pages but one');
+  t.is(pool.leaks()[0]!.sizeClass, 'order-0');
+  t.is(pool.meminfo().usedBytes, 64);
+  const q = pool.luaAlloc(p, 64, 2000);
+  t.not(q, p, 'with pages free again, a small block leaves its page for a slab');
+  t.is(firstMismatch(mem, q, 64, 4), -1);
+  t.is(pool.leaks()[0]!.sizeClass, 'kmalloc-2k');
+  t.is(pool.meminfo().failedAllocations, 0);
+  pool.checkInvariants();
+});
+
+test('byType follows the Lua type tag, variants included', (t) => {
+  const { pool } = makePool(64);
+  const cases: [number, keyof ReturnType<PagePool['meminfo']>['byType'], LuaTypeName][] = [
+    [LUA_TSTRING, 'strings', 'string'],
+    [4 | (1 << 4), 'strings', 'string'],
+    [LUA_TTABLE, 'tables', 'table'],
+    [LUA_TFUNCTION, 'closures', 'function'],
+    [6 | (2 << 4), 'closures', 'function'],
+    [LUA_TUSERDATA, 'userdata', 'userdata'],
+    [LUA_TTHREAD, 'threads', 'thread'],
+    [9, 'others', 'upvalue'],
+    [10, 'others', 'proto'],
+    [0, 'others', 'other'],
+    [100, 'others', 'other'],
+    [1234, 'others', 'other'],
+  ];
+  for (const [tag, cat, name] of cases) {
+    const p = pool.luaAlloc(0, tag, 24);
+    const m = pool.meminfo();
+    t.is(m.byType[cat], 24, `tag ${tag}`);
+    t.is(Object.values(m.byType).reduce((a, b) => a + b, 0), 24);
+    t.is(pool.leaks()[0]!.luaType, name);
+    pool.luaAlloc(p, 24, 0);
+  }
+});
+
+test('statistics: usedBytes, peakBytes, resetPeak, allocationCount', (t) => {
+  const { pool } = makePool(64);
+  const a = pool.luaAlloc(0, 4, 1000);
+  const b = pool.luaAlloc(0, 5, 3000);
+  t.is(pool.meminfo().usedBytes, 4000);
+  pool.luaAlloc(b, 3000, 0);
+  t.is(pool.meminfo().usedBytes, 1000);
+  t.is(pool.meminfo().peakBytes, 4000);
+  pool.resetPeak();
+  t.is(pool.meminfo().peakBytes, 1000);
+  pool.luaAlloc(a, 1000, 1500);
+  t.is(pool.meminfo().peakBytes, 1500);
+  t.is(pool.allocationCount, 3);
+  const info = pool.slabinfo().find((s) => s.name === 'kmalloc-2k')!;
+  t.is(info.activeObjects, 1);
+  t.is(info.objectSize, 2048);
+  t.true(info.totalObjects >= info.activeObjects && info.slabs >= 1);
+  t.deepEqual(
+    pool.slabinfo().map((s) => s.name),
+    ['kmalloc-8', 'kmalloc-16', 'kmalloc-32', 'kmalloc-64', 'kmalloc-96', 'kmalloc-128', 'kmalloc-192', 'kmalloc-256', 'kmalloc-512', 'kmalloc-1k', 'kmalloc-2k', 'kmalloc-4k', 'kmalloc-8k'],
+  );
+});
+
+test('leak report lists exactly the live blocks with type and sequence', (t) => {
+  const { pool } = makePool(64);
+  const a = pool.luaAlloc(0, LUA_TSTRING, 10); // seq 1
+  const b = pool.luaAlloc(0, LUA_TTABLE, 56); // seq 2
+  const c = pool.luaAlloc(0, LUA_TFUNCTION, 40000); // seq 3
+  const d = pool.luaAlloc(0, LUA_TTHREAD, 200); // seq 4
+  pool.luaAlloc(b, 56, 0);
+  const e = pool.luaAlloc(a, 10, 100); // seq 5, moved to kmalloc-128
+  t.deepEqual(pool.leaks(), [
+    { address: c, size: 40000, sizeClass: 'order-4', luaType: 'function', sequence: 3 },
+    { address: d, size: 200, sizeClass: 'kmalloc-256', luaType: 'thread', sequence: 4 },
+    { address: e, size: 100, sizeClass: 'kmalloc-128', luaType: 'string', sequence: 5 },
+  ]);
+  for (const [p, s] of [
+    [c, 40000],
+    [d, 200],
+    [e, 100],
+  ] as const)
+    pool.luaAlloc(p, s, 0);
+  t.deepEqual(pool.leaks(), []);
+});
+
+test('owners are recorded per block when trackOwners is on', (t) => {
+  const { pool } = makePool(64, 4096, { trackOwners: true });
+  pool.setOwner('buffer');
+  const a = pool.luaAlloc(0, LUA_TUSERDATA, 64);
+  const big = pool.luaAlloc(0, LUA_TUSERDATA, 20000);
+  pool.setOwner(null);
+  const b = pool.luaAlloc(0, LUA_TSTRING, 64);
+  pool.setOwner('crypto');
+  const c = pool.luaAlloc(0, LUA_TSTRING, 20);
+  const a2 = pool.luaAlloc(a, 64, 500); // moved while 'crypto' is current: stays 'buffer'
+  const leaks = pool.leaks();
+  t.deepEqual(
+    leaks.map((l) => [l.address, l.owner]),
+    [
+      [big, 'buffer'],
+      [b, undefined],
+      [c, 'crypto'],
+      [a2, 'buffer'],
+    ],
+  );
+  t.false('owner' in leaks[1]!);
+
+  const off = makePool(64).pool;
+  off.setOwner('buffer');
+  off.luaAlloc(0, LUA_TSTRING, 20);
+  t.false('owner' in off.leaks()[0]!);
+});
+
+test('pointers the pool did not hand out are counted and ignored', (t) => {
+  const { pool, mem } = makePool(64);
+  const a = pool.luaAlloc(0, LUA_TSTRING, 100);
+  const big = pool.luaAlloc(0, 0, 30000);
+  fill(mem, a, 100, 5);
+  const before = pool.meminfo();
+  pool.luaAlloc(a + 8, 100, 0); // interior of a slab object
+  pool.luaAlloc(big + 4096, 30000, 0); // interior of a large block
+  pool.luaAlloc(BASE - 8, 8, 0); // below the region
+  pool.luaAlloc(BASE + 64 * 4096, 8, 0); // past the end
+  t.is(pool.luaAlloc(a + 128, 100, 200), 0, 'realloc of a free object');
+  t.is(pool.invalidPointers, 5);
+  t.deepEqual(pool.meminfo(), before);
+  pool.luaAlloc(a, 100, 0);
+  pool.luaAlloc(a, 100, 0); // double free
+  pool.luaAlloc(big, 30000, 0);
+  pool.luaAlloc(big, 30000, 0);
+  t.is(pool.invalidPointers, 7);
+  t.is(pool.meminfo().usedBytes, 0);
+  pool.checkInvariants();
+});
+
+test('arguments arriving as signed i32 (addresses >= 2 GiB) work', (t) => {
+  const pool = new PagePool({ base: 2 ** 31, pages: 16, pageSize: 4096, heap });
+  const p = pool.luaAlloc(0, LUA_TSTRING, 100);
+  t.true(p >= 2 ** 31);
+  t.is(pool.luaAlloc(p | 0, 100, 0), 0);
+  t.is(pool.meminfo().usedBytes, 0);
+  t.is(pool.invalidPointers, 0);
+});
+
+test('realloc copies through a fresh heap view (memory.grow replaces the buffer)', (t) => {
+  let mem = new Uint8Array(BASE + 32 * 4096);
+  const pool = new PagePool({ base: BASE, pages: 32, pageSize: 4096, heap: () => mem });
+  const p = pool.luaAlloc(0, LUA_TSTRING, 50);
+  fill(mem, p, 50, 6);
+  const grown = new Uint8Array(mem.length * 2);
+  grown.set(mem);
+  mem = grown;
+  const q = pool.luaAlloc(p, 50, 3000);
+  t.not(q, p);
+  t.is(firstMismatch(mem, q, 50, 6), -1);
+});
+
+test('reset() frees everything at once', (t) => {
+  const { pool } = makePool(100, 4096, { trackOwners: true });
+  pool.setOwner('x');
+  for (let i = 0; i < 500; i++) pool.luaAlloc(0, 4, (i * 37) % 20000 + 1);
+  t.true(pool.usedPages() > 0);
+  pool.reset();
+  t.deepEqual(snapshot(pool), snapshot(makePool(100, 4096, { trackOwners: true }).pool));
+  t.is(pool.luaAlloc(0, 4, 10), makePool(100).pool.luaAlloc(0, 4, 10));
+  t.is(pool.leaks()[0]!.owner, undefined, 'owner label cleared by reset');
+});
+
+test('freed empty slabs are cached one per class, and shrink() returns them', (t) => {
+  const { pool } = makePool(64);
+  const a = pool.luaAlloc(0, 4, 64);
+  pool.luaAlloc(a, 64, 0);
+  t.is(pool.usedPages(), 1, 'kmalloc-64 keeps its empty slab');
+  t.is(pool.slabinfo()[3]!.slabs, 1);
+  t.is(pool.slabinfo()[3]!.activeSlabs, 0);
+  t.is(pool.shrink(), 1);
+  t.is(pool.usedPages(), 0);
+});
+
+test('a cached empty slab never causes a refusal', (t) => {
+  const { pool } = makePool(4);
+  const a = pool.luaAlloc(0, 4, 64);
+  pool.luaAlloc(a, 64, 0);
+  t.is(pool.usedPages(), 1, 'kmalloc-64 keeps a spare slab');
+  const big = pool.luaAlloc(0, 4, 9000); // order 2: all 4 pages
+  t.not(big, 0, 'the spare is given back to make room');
+  pool.luaAlloc(big, 9000, 0);
+  const b = pool.luaAlloc(0, 4, 300);
+  pool.luaAlloc(b, 300, 0); // now kmalloc-512 holds a spare
+  t.not(pool.luaAlloc(0, 4, 2000), 0, 'kmalloc-2k slabs are order 2: the kmalloc-512 spare goes back too');
+  t.is(pool.meminfo().failedAllocations, 0);
+});
+
+test('text renderers use the /proc layouts', (t) => {
+  const { pool } = makePool(256);
+  pool.luaAlloc(0, LUA_TSTRING, 100);
+  pool.luaAlloc(0, LUA_TTABLE, 64);
+  pool.luaAlloc(0, 0, 1 << 19);
+  const mi = pool.formatMeminfo();
+  t.regex(mi, /^MemTotal: +1024 kB$/m);
+  t.regex(mi, /^MemFree: +\d+ kB$/m);
+  t.regex(mi, /^Used: +513 kB$/m);
+  t.regex(mi, /^Peak: +513 kB$/m);
+  t.regex(mi, /^Large: +512 kB$/m);
+  t.regex(mi, /^Slab: +8 kB$/m);
+  t.regex(mi, /^FailedAllocs: +0$/m);
+  for (const k of ['Strings', 'Tables', 'Closures', 'Userdata', 'Threads', 'Others']) t.regex(mi, new RegExp(`^${k}: +\\d+ kB$`, 'm'));
+  t.regex(mi, /^Strings: +1 kB$/m);
+  t.is(mi.split('\n')[0]!.indexOf('1024'), 16 + 8 - 4, 'name padded to 16, value right-aligned in 8');
+
+  const bi = pool.formatBuddyinfo();
+  t.regex(bi, /^Node 0, zone +Lua( +\d+){11} *\n$/);
+  t.is(bi, `Node 0, zone      Lua ${pool.buddyinfo().map((n) => String(n).padStart(6) + ' ').join('')}\n`);
+
+  const si = pool.formatSlabinfo().split('\n');
+  t.is(si[0], 'slabinfo - version: 2.1');
+  t.true(si[1]!.startsWith('# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab> : tunables'));
+  const row = si.find((l) => l.startsWith('kmalloc-128 '))!;
+  t.truthy(row);
+  t.deepEqual(row.split(/\s+/).slice(0, 6), ['kmalloc-128', '1', '32', '128', '32', '1']);
+  t.regex(row, / : tunables +0 +0 +0 : slabdata +1 +1 +0$/);
+  t.is(si.filter((l) => l.startsWith('kmalloc-')).length, 13);
+});
