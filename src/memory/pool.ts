@@ -104,6 +104,7 @@ export class PagePool {
   private readonly typeBytes = new Float64Array(CATEGORY_COUNT);
   private used = 0;
   private peak = 0;
+  private allocated = 0;
   private failed = 0;
   private count = 0;
   private invalid = 0;
@@ -178,6 +179,7 @@ export class PagePool {
     this.typeBytes.fill(0);
     this.used = 0;
     this.peak = 0;
+    this.allocated = 0;
     this.failed = 0;
     this.count = 0;
     this.invalid = 0;
@@ -208,6 +210,15 @@ export class PagePool {
 
   get usedBytes(): number {
     return this.used;
+  }
+
+  get peakBytes(): number {
+    return this.peak;
+  }
+
+  /** Bytes handed out (growth of reallocs included) since creation or reset(), never decreasing. */
+  get allocatedBytes(): number {
+    return this.allocated;
   }
 
   /** Requests refused since creation or reset(): how a caller tells a memory error was the budget. */
@@ -415,6 +426,7 @@ export class PagePool {
   }
 
   private account(tag: number, delta: number): void {
+    if (delta > 0) this.allocated += delta;
     const u = (this.used += delta);
     if (u > this.peak) this.peak = u;
     this.typeBytes[tag >> CATEGORY_SHIFT]! += delta;

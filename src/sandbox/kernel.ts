@@ -11,6 +11,7 @@ import { errorMessage, hostFunctionRef } from '../../wasm/host-function.js';
 import { LuaImage } from '../../wasm/instance.js';
 import { LUA_ERRMEM, LUA_ERRSYNTAX, LUA_OK, LUA_REGISTRYINDEX } from '../../wasm/lua-api.js';
 import { ChunkCache, MAX_CACHED_SOURCE } from './chunk-cache.js';
+import { CallBudget } from './budget.js';
 import { LuaStrings } from '../../wasm/lua-strings.js';
 import { SIG_LUA_ALLOC } from '../../wasm/trampoline.js';
 import { PagePool, type LeakRecord, type MemInfo, type SlabInfo } from '../memory/index.js';
@@ -33,6 +34,17 @@ export interface ExecResult {
   error?: string;
 }
 
+/** What the last synchronous call cost. */
+export interface CallStats {
+  /** VM instructions charged, when an instruction budget or time limit is set (a multiple of 1000, or of the budget if smaller). */
+  instructions?: number;
+  /** Bytes the Lua state allocated during the call. */
+  allocatedBytes: number;
+  /** The most the state held at once during the call. */
+  peakBytes: number;
+  wallTimeMs: number;
+}
+
 export interface ShutdownReport {
   /** Blocks still allocated after the state closed (empty on a clean shutdown), kmemleak-style. */
   leaks: LeakRecord[];
@@ -51,6 +63,8 @@ interface Machine extends ModuleHost {
   textMode: number;
   /** The persistent state, or 0 in isolate mode between calls. */
   L: number;
+  /** The per-call instruction budget and soft deadline (null when neither is set). */
+  budget: CallBudget | null;
   /** Compiled chunks of the persistent state (null in isolate mode, where every state is new). */
   chunks: ChunkCache | null;
 }
@@ -90,6 +104,7 @@ export class Kernel {
   private down = false;
   private readonly workQueue: Uint8Array[] = [];
   private readonly modules = new ModuleLoader();
+  private stats: CallStats | null = null;
   private workScheduled = false;
   readonly log: KernelLog;
 
@@ -237,13 +252,18 @@ export class Kernel {
     return this.machine.pool;
   }
 
+  /** What the last synchronous call cost (null before the first). */
+  get lastStats(): CallStats | null {
+    return this.stats;
+  }
+
   get isShutdown(): boolean {
     return this.down;
   }
 
   private startMachine(): Machine {
     const log = this.log;
-    const { pages, pageSize, trackOwners } = this.options;
+    const { pages, pageSize, trackOwners, instructionLimit, timeLimitMs } = this.options;
     const image = LuaImage.instantiate({
       console: (fd, bytes) => log.write(fd === 2 ? 3 : 6, decoder.decode(bytes).replace(/\n$/, '')),
       maxMemoryBytes: pages * pageSize + pageSize + IMAGE_OVERHEAD_BYTES,
@@ -254,7 +274,10 @@ export class Kernel {
     const machine: Machine = {
       image,
       strings,
-      fns: installKernelFunctions(image, strings, log),
+      fns: installKernelFunctions(image, strings, log, {
+        onNewThread: () => machine.budget?.chargeThread(),
+        limitExceeded: () => machine.budget?.limitExceeded != null,
+      }),
       results: new ResultConverter(image, strings),
       services: {
         printk: (level, text) => log.write(level, text),
@@ -271,6 +294,9 @@ export class Kernel {
       textMode: image.cstring('t'),
       L: 0,
       chunks: this.options.isolate ? null : new ChunkCache(),
+      budget: instructionLimit === undefined && timeLimitMs === undefined
+        ? null
+        : new CallBudget(image, strings, instructionLimit, timeLimitMs),
     };
     for (const module of this.modules.modules) declareModule(module, machine);
     if (!this.options.isolate) machine.L = this.openState(machine);
@@ -278,7 +304,7 @@ export class Kernel {
   }
 
   private openState(machine: Machine): number {
-    return openState(machine.image, machine.allocFn, machine.fns, (L) => {
+    return openState(machine.image, machine.allocFn, machine.fns, machine.budget !== null, (L) => {
       for (const module of this.modules.modules) applyModule(module.name, machine, L);
     });
   }
@@ -287,9 +313,22 @@ export class Kernel {
   private run(code: UserCode, codeSz: number, chunkName: string): Outcome {
     this.running = true;
     let machine: Machine | null = null;
+    const started = performance.now();
     try {
       machine = this.machine ??= this.startMachine();
-      return this.execute(machine, code, codeSz, chunkName);
+      const { pool } = machine;
+      const allocatedBefore = pool.allocatedBytes;
+      pool.resetPeak();
+      try {
+        return this.execute(machine, code, codeSz, chunkName);
+      } finally {
+        this.stats = {
+          instructions: machine.budget?.instructionsCharged,
+          allocatedBytes: pool.allocatedBytes - allocatedBefore,
+          peakBytes: pool.peakBytes,
+          wallTimeMs: performance.now() - started,
+        };
+      }
     } catch (e) {
       if (e instanceof StateMemoryError) return { rc: -errno.ENOMEM, bytes: encoder.encode(e.message) };
       return this.panic(e);
@@ -346,14 +385,20 @@ export class Kernel {
       status = api.luaL_loadbufferx(L, ptr, length, name, machine.textMode);
       if (status === LUA_OK && key !== null) this.cacheChunk(machine, L, key);
     }
+    // Armed until endCall: a result's __tostring runs under the same limits as the script.
+    machine.budget?.start(L);
     if (status === LUA_OK) status = api.lua_pcallk(L, 0, 1, 0, 0, 0);
+    const limit = machine.budget?.limitExceeded;
+    if (limit) return { rc: -errno.ETIME, bytes: encoder.encode(machine.budget!.message) };
     if (status === LUA_OK) {
       const value = machine.results.result(L);
       if ('bytes' in value) return { rc: value.bytes.length, bytes: value.bytes };
       if ('invalid' in value) return { rc: -errno.EINVAL, bytes: encoder.encode(value.invalid) };
+      if (machine.budget?.limitExceeded) return { rc: -errno.ETIME, bytes: encoder.encode(machine.budget.message) };
       return { rc: -errno.ECANCELED, bytes: encoder.encode(value.failed) };
     }
     const message = machine.results.message(L);
+    if (machine.budget?.limitExceeded) return { rc: -errno.ETIME, bytes: encoder.encode(machine.budget.message) };
     const outOfMemory = status === LUA_ERRMEM || machine.pool.failedAllocations > failedBefore && message.endsWith('not enough memory');
     if (outOfMemory) this.dropChunks(machine, L);
     const rc = outOfMemory ? -errno.ENOMEM : status === LUA_ERRSYNTAX ? -errno.ENOEXEC : -errno.ECANCELED;
@@ -381,6 +426,7 @@ export class Kernel {
   private endCall(machine: Machine): void {
     const { api } = machine.image;
     if (machine.L === 0) return;
+    machine.budget?.stop(machine.L);
     if (this.options.isolate) {
       // The state is discarded, not closed: its finalizers never run and the pool is new again at once.
       machine.pool.reset();

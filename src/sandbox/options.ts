@@ -24,6 +24,14 @@ export interface BootOptions {
   limits?: {
     /** Largest `codeSz` sysLua accepts, in bytes (default 1 MiB). */
     codeSize?: number;
+    /** VM instructions one call may execute; beyond it the call returns -ETIME (default: no budget). */
+    instructions?: number;
+    /**
+     * Wall-clock time one call may take, checked by the same hook every 1000 instructions
+     * (default: none). A soft limit: a hang inside C (a pathological pattern) or a looping
+     * __gc never reaches the hook; KernelThread's deadlineMs is the hard one.
+     */
+    timeMs?: number;
   };
   log?: {
     /** Kernel log ring buffer size in bytes (default 64 KiB). */
@@ -38,6 +46,8 @@ export interface ResolvedOptions {
   pages: number;
   trackOwners: boolean;
   codeSizeLimit: number;
+  instructionLimit: number | undefined;
+  timeLimitMs: number | undefined;
   logCapacity: number;
 }
 
@@ -54,6 +64,10 @@ function integerOption(value: unknown, name: string, fallback: number, min: numb
   return value;
 }
 
+function optionalInteger(value: unknown, name: string, min: number, max: number): number | undefined {
+  return value === undefined ? undefined : integerOption(value, name, min, min, max);
+}
+
 export function resolveOptions(options: BootOptions = {}): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('boot options must be an object');
   if (options.isolate !== undefined && typeof options.isolate !== 'boolean') {
@@ -65,6 +79,8 @@ export function resolveOptions(options: BootOptions = {}): ResolvedOptions {
     isolate: options.isolate ?? false,
     ...resolveMemory(options.memory ?? {}),
     codeSizeLimit: integerOption(options.limits?.codeSize, 'limits.codeSize', MiB, 1, 256 * MiB),
+    instructionLimit: optionalInteger(options.limits?.instructions, 'limits.instructions', 1, Number.MAX_SAFE_INTEGER),
+    timeLimitMs: optionalInteger(options.limits?.timeMs, 'limits.timeMs', 1, 2 ** 31),
     logCapacity: integerOption(options.log?.capacity, 'log.capacity', 64 * 1024, 1024, 256 * MiB),
   };
 }
