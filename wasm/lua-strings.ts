@@ -11,6 +11,37 @@ import type { LuaImage } from './instance.js';
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/*
+ * A caller's Uint8Array is read only through the intrinsic %TypedArray% getters: an own
+ * `length`, `subarray` or `set` property, a Proxy, or an object that merely inherits from
+ * Uint8Array.prototype must not make us read past the array (stale bytes of an earlier
+ * call), throw, or run the caller's code in the middle of a call.
+ */
+const typedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype) as object;
+const intrinsicGetter = (key: PropertyKey) => Object.getOwnPropertyDescriptor(typedArrayPrototype, key)!.get!;
+const tagOf = intrinsicGetter(Symbol.toStringTag);
+const bufferOf = intrinsicGetter('buffer');
+const byteOffsetOf = intrinsicGetter('byteOffset');
+const lengthOf = intrinsicGetter('length');
+
+/** The length of a genuine Uint8Array (a Buffer is one), or -1 for anything else; never throws. */
+export function uint8Length(x: unknown): number {
+  return tagOf.call(x) === 'Uint8Array' ? lengthOf.call(x) as number : -1;
+}
+
+/**
+ * A fresh view of the first `length` bytes (default: all) of a genuine Uint8Array, or null
+ * for anything else or a length beyond it; never throws.
+ */
+export function uint8View(x: unknown, length?: number): Uint8Array | null {
+  const total = uint8Length(x);
+  const size = length ?? total;
+  if (total < 0 || size > total) return null;
+  // A detached (or out-of-bounds) array has length 0, and no view of its buffer can be made.
+  if (size === 0) return new Uint8Array(0);
+  return new Uint8Array(bufferOf.call(x) as ArrayBufferLike, byteOffsetOf.call(x) as number, size);
+}
+
 export class LuaStrings {
   private transfer = 0;
   private transferSize = 0;
@@ -34,13 +65,22 @@ export class LuaStrings {
     return this.transfer;
   }
 
-  /** Copies `bytes` into the transfer buffer; returns its address, or 0 when out of memory. */
-  copyIn(bytes: Uint8Array, length = bytes.length): number {
-    const ptr = this.reserve(length + 1);
+  /**
+   * Copies the first `length` bytes (default: all) of `bytes`, which may be a caller's
+   * array, into the transfer buffer; returns its address, or 0 when out of memory.
+   */
+  copyIn(bytes: Uint8Array, length?: number): number {
+    const total = uint8Length(bytes);
+    if (total < 0) throw new TypeError('copyIn: not a Uint8Array');
+    const size = length ?? total;
+    if (size > total) throw new RangeError(`copyIn: ${size} bytes asked of a ${total}-byte array`);
+    const ptr = this.reserve(size + 1);
     if (ptr === 0) return 0;
     const heap = this.image.u8;
-    heap.set(length === bytes.length ? bytes : bytes.subarray(0, length), ptr);
-    heap[ptr + length] = 0;
+    // The heap's own `set` reads a genuine typed array through its internal slots only:
+    // none of the caller's own properties run. A prefix needs a view (no species lookup).
+    if (size > 0) heap.set(size === total ? bytes : uint8View(bytes, size)!, ptr);
+    heap[ptr + size] = 0;
     return ptr;
   }
 

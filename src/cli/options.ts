@@ -4,9 +4,7 @@
  * or print something after the chunks have run (`report`). Options without either
  * (`-e`, `-i`, `-h`, `-v`) are read by the runner itself.
  *
- * Adding an option is one line here, e.g.
- *   { name: 'meminfo', help: 'print memory statistics after running', report: (k) => formatMeminfo(k.meminfo()) },
- *   { name: 'deadline-ms', arg: 'ms', help: 'wall-clock limit per chunk', boot: (o, v) => { o.limits = { ...o.limits, deadlineMs: integer(v, 'deadline-ms') }; } },
+ * Adding an option is one line here.
  */
 import { formatRecord, type BootOptions, type Kernel } from '../index.js';
 
@@ -36,10 +34,19 @@ export const OPTIONS: readonly CliOption[] = [
   { name: 'i', help: 'enter the REPL after running the script and -e code' },
   { name: 'isolate', help: 'give every chunk a fresh Lua state', boot: (o) => { o.isolate = true; } },
   { name: 'memory-limit', arg: 'bytes', help: 'memory budget of the Lua state (suffix k, m or g for KiB, MiB, GiB)', boot: (o, v) => { o.memory = { ...o.memory, limit: byteSize(v, 'memory-limit') }; } },
+  { name: 'instructions', arg: 'n', help: 'instruction budget of each chunk (exceeding it: ETIME)', boot: (o, v) => { o.limits = { ...o.limits, instructions: integer(v, 'instructions') }; } },
+  { name: 'time-limit', arg: 'ms', help: 'soft wall-clock limit of each chunk, checked every 1000 instructions', boot: (o, v) => { o.limits = { ...o.limits, timeMs: integer(v, 'time-limit') }; } },
   { name: 'dmesg', help: 'print the kernel log after running', report: (k) => k.dmesg().map(formatRecord) },
+  { name: 'meminfo', help: 'print the memory pool\'s /proc/meminfo after running', report: (k) => lines(k.proc('meminfo')) },
+  { name: 'buddyinfo', help: 'print the buddy allocator\'s /proc/buddyinfo after running', report: (k) => lines(k.proc('buddyinfo')) },
+  { name: 'slabinfo', help: 'print the size-class caches\' /proc/slabinfo after running', report: (k) => lines(k.proc('slabinfo')) },
   { name: 'version', short: 'v', help: 'print the version' },
   { name: 'help', short: 'h', help: 'print this help' },
 ];
+
+function lines(text: string): string[] {
+  return text.replace(/\n$/, '').split('\n');
+}
 
 const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 

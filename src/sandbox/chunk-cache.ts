@@ -7,7 +7,9 @@
  * a chunk that assigns `_ENV` changes its own upvalue, which the next run would see. So
  * sources that contain `_ENV` are never cached. Invariants: every ref held here is a
  * live registry reference to a Lua function; at most `capacity` of them; the least
- * recently used is dropped first (its ref is returned to the caller to unref).
+ * recently used is dropped first (its ref is returned to the caller to unref). A source
+ * is cached the second time it is seen, so a stream of distinct sources costs a Set
+ * lookup, not a registry reference made and dropped on every call.
  */
 
 const ENV_TOKEN = '_ENV';
@@ -16,6 +18,7 @@ export const MAX_CACHED_SOURCE = 16 * 1024;
 
 export class ChunkCache {
   private readonly refs = new Map<string, bigint>();
+  private seenOnce = new Set<string>();
 
   constructor(readonly capacity = 64) {}
 
@@ -34,6 +37,15 @@ export class ChunkCache {
     return ref;
   }
 
+  /** True the second time (and after) a key is offered: worth compiling once and keeping. */
+  wanted(key: string): boolean {
+    if (this.seenOnce.has(key)) return true;
+    // Bounded like the cache itself: forgetting a key only delays its caching.
+    if (this.seenOnce.size >= this.capacity * 4) this.seenOnce = new Set();
+    this.seenOnce.add(key);
+    return false;
+  }
+
   /** Adds a ref; returns the refs evicted to make room. */
   add(key: string, ref: bigint): bigint[] {
     const evicted: bigint[] = [];
@@ -43,6 +55,7 @@ export class ChunkCache {
       evicted.push(oldRef);
     }
     this.refs.set(key, ref);
+    this.seenOnce.delete(key);
     return evicted;
   }
 

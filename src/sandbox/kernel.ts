@@ -9,10 +9,10 @@
  */
 import { errorMessage, hostFunctionRef } from '../../wasm/host-function.js';
 import { LuaImage } from '../../wasm/instance.js';
-import { LUA_ERRMEM, LUA_ERRSYNTAX, LUA_OK, LUA_REGISTRYINDEX } from '../../wasm/lua-api.js';
+import { LUA_ERRMEM, LUA_ERRRUN, LUA_ERRSYNTAX, LUA_OK, LUA_REGISTRYINDEX } from '../../wasm/lua-api.js';
 import { ChunkCache, MAX_CACHED_SOURCE } from './chunk-cache.js';
 import { CallBudget } from './budget.js';
-import { LuaStrings } from '../../wasm/lua-strings.js';
+import { LuaStrings, uint8Length } from '../../wasm/lua-strings.js';
 import { SIG_LUA_ALLOC } from '../../wasm/trampoline.js';
 import { PagePool, type LeakRecord, type MemInfo, type SlabInfo } from '../memory/index.js';
 import { errno, errnoName, strerror } from './errno.js';
@@ -20,7 +20,7 @@ import { installKernelFunctions } from './kernel-functions.js';
 import { KERN_EMERG, KERN_ERR, KernelLog, type LogRecord } from './klog.js';
 import { resolveOptions, type BootOptions, type ResolvedOptions } from './options.js';
 import { ResultConverter } from './result.js';
-import { openState, StateMemoryError } from './state.js';
+import { ORIGINAL_COLLECTGARBAGE, openState, StateMemoryError } from './state.js';
 import { ModuleLoader, applyModule, declareModule, undeclareModule, unapplyModule, type ModuleHost, type ModuleInfo } from './modules.js';
 import type { LunatikModule } from '../bindings/module.js';
 import { checkUserArgs, copyFromUser, copyToUser, withoutTrailingNul, type UserCode, type UserResult } from './user-copy.js';
@@ -38,6 +38,8 @@ export interface ExecResult {
 export interface CallStats {
   /** VM instructions charged, when an instruction budget or time limit is set (a multiple of 1000, or of the budget if smaller). */
   instructions?: number;
+  /** Allocations (and reallocations) the Lua state made during the call. */
+  allocations: number;
   /** Bytes the Lua state allocated during the call. */
   allocatedBytes: number;
   /** The most the state held at once during the call. */
@@ -106,6 +108,7 @@ export class Kernel {
   private readonly modules = new ModuleLoader();
   private stats: CallStats | null = null;
   private workScheduled = false;
+  private resultLength = 0;
   readonly log: KernelLog;
 
   private constructor(private readonly options: ResolvedOptions) {
@@ -183,7 +186,7 @@ export class Kernel {
       return 0;
     }
     const outcome = this.run(code, codeSz, '=sysLua');
-    copyToUser(result, resultSz, outcome.bytes);
+    this.resultLength = copyToUser(result, resultSz, outcome.bytes);
     return outcome.rc;
   }
 
@@ -191,7 +194,7 @@ export class Kernel {
   exec(code: string | Uint8Array, options: { name?: string } = {}): ExecResult {
     if (this.down) return { rc: -errno.ESHUTDOWN, error: strerror(-errno.ESHUTDOWN) };
     if (this.running) return { rc: -errno.EBUSY, error: strerror(-errno.EBUSY) };
-    const size = typeof code === 'string' ? Buffer.byteLength(code) : code.length;
+    const size = typeof code === 'string' ? Buffer.byteLength(code) : uint8Length(code);
     const rc = checkUserArgs(code, size, null, 0, this.options.codeSizeLimit);
     if (rc !== 0) return { rc, error: strerror(rc) };
     const outcome = this.run(code, size, options.name === undefined ? '=sysLua' : `=${options.name}`);
@@ -218,6 +221,28 @@ export class Kernel {
       this.log.write(KERN_EMERG, `kernel panic during shutdown: ${errorMessage(e)}`);
     }
     return { leaks: machine.pool.leaks() };
+  }
+
+  /**
+   * A full garbage collection of the persistent state, then empty slabs go back to the
+   * buddy allocator (drop_caches, in Linux's words). Returns the pool's used pages after.
+   * Scripts cannot do this themselves: collectgarbage answers only "count".
+   */
+  gc(): number {
+    const pool = this.livePool();
+    const machine = this.machine!;
+    if (machine.L !== 0 && !this.running) {
+      const { api } = machine.image;
+      machine.fns.protect(machine.L, (L) => {
+        for (let pass = 0; pass < 2; pass++) {
+          api.lua_getfield(L, LUA_REGISTRYINDEX, machine.image.cstring(ORIGINAL_COLLECTGARBAGE));
+          api.lua_callk(L, 0, 0, 0, 0);
+        }
+      });
+      api.lua_settop(machine.L, 0);
+    }
+    pool.shrink();
+    return pool.usedPages();
   }
 
   /** Memory statistics of the pool, as /proc/meminfo shows them. */
@@ -250,6 +275,11 @@ export class Kernel {
     if (this.down) throw new Error('the kernel is shut down');
     this.machine ??= this.startMachine();
     return this.machine.pool;
+  }
+
+  /** Byte length of the last synchronous sysLua's whole result or error message (its `n` before snprintf truncation). */
+  get lastResultLength(): number {
+    return this.resultLength;
   }
 
   /** What the last synchronous call cost (null before the first). */
@@ -318,12 +348,14 @@ export class Kernel {
       machine = this.machine ??= this.startMachine();
       const { pool } = machine;
       const allocatedBefore = pool.allocatedBytes;
+      const allocationsBefore = pool.allocationCount;
       pool.resetPeak();
       try {
         return this.execute(machine, code, codeSz, chunkName);
       } finally {
         this.stats = {
           instructions: machine.budget?.instructionsCharged,
+          allocations: pool.allocationCount - allocationsBefore,
           allocatedBytes: pool.allocatedBytes - allocatedBefore,
           peakBytes: pool.peakBytes,
           wallTimeMs: performance.now() - started,
@@ -360,8 +392,11 @@ export class Kernel {
     let length: number;
     let key: string | null = null;
     if (typeof code === 'string') {
-      [ptr, length] = strings.encodeIn(code);
-      if (length === codeSz) key = ChunkCache.key(code);
+      // codeSz + 1 UTF-16 units always encode to more than codeSz bytes, and the extra unit
+      // keeps a surrogate pair cut at the boundary from encoding as U+FFFD.
+      [ptr, length] = strings.encodeIn(code.length > codeSz + 1 ? code.slice(0, codeSz + 1) : code);
+      // 's' and 'b' keep string and byte sources apart: `b...` as text is not `...` as bytes.
+      if (length === codeSz) key = ChunkCache.key(`s${code}`);
       length = Math.min(length, codeSz);
     } else {
       ptr = strings.copyIn(code, codeSz);
@@ -383,7 +418,7 @@ export class Kernel {
     } else {
       const name = chunkName === '=sysLua' ? machine.chunkName : image.cstring(chunkName);
       status = api.luaL_loadbufferx(L, ptr, length, name, machine.textMode);
-      if (status === LUA_OK && key !== null) this.cacheChunk(machine, L, key);
+      if (status === LUA_OK && key !== null && machine.chunks!.wanted(key)) this.cacheChunk(machine, L, key);
     }
     // Armed until endCall: a result's __tostring runs under the same limits as the script.
     machine.budget?.start(L);
@@ -394,10 +429,13 @@ export class Kernel {
       const value = machine.results.result(L);
       if ('bytes' in value) return { rc: value.bytes.length, bytes: value.bytes };
       if ('invalid' in value) return { rc: -errno.EINVAL, bytes: encoder.encode(value.invalid) };
-      if (machine.budget?.limitExceeded) return { rc: -errno.ETIME, bytes: encoder.encode(machine.budget.message) };
-      return { rc: -errno.ECANCELED, bytes: encoder.encode(value.failed) };
+      return this.failure(machine, L, LUA_ERRRUN, value.failed, failedBefore);
     }
-    const message = machine.results.message(L);
+    return this.failure(machine, L, status, machine.results.message(L), failedBefore);
+  }
+
+  /** The errno of a failed call: the limits first, then memory (even if the script rethrew the error), then the status. */
+  private failure(machine: Machine, L: number, status: number, message: string, failedBefore: number): Outcome {
     if (machine.budget?.limitExceeded) return { rc: -errno.ETIME, bytes: encoder.encode(machine.budget.message) };
     const outOfMemory = status === LUA_ERRMEM || machine.pool.failedAllocations > failedBefore && message.endsWith('not enough memory');
     if (outOfMemory) this.dropChunks(machine, L);

@@ -16,6 +16,8 @@ const REMOVED_GLOBALS = ['dofile', 'loadfile'];
 const READONLY_SET = 'lunatik.readonly';
 /** The base library's `next`, which proxies' __pairs must use even if a script replaces the global. */
 const ORIGINAL_NEXT = 'lunatik.next';
+/** The base library's collectgarbage, for the kernel's own full collections. */
+export const ORIGINAL_COLLECTGARBAGE = 'lunatik.collectgarbage';
 
 /** The budget cannot hold a new state with its libraries: the caller's call gets -ENOMEM. */
 export class StateMemoryError extends RangeError {
@@ -65,6 +67,8 @@ function openLibraries(image: LuaImage, L: number, fns: KernelFunctions, limited
   api.lua_pushcclosure(L, fns.warn, 0);
   api.lua_setfield(L, 1, cs('warn'));
   wrapGlobal(image, L, 'load', fns.load, 0);
+  api.lua_getfield(L, 1, cs('collectgarbage'));
+  api.lua_setfield(L, LUA_REGISTRYINDEX, cs(ORIGINAL_COLLECTGARBAGE));
   wrapGlobal(image, L, 'collectgarbage', fns.collectgarbage, 0);
 
   // The set of read-only tables, weak-keyed so it never keeps anything alive.

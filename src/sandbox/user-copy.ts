@@ -5,6 +5,9 @@
 import { uint8Length, uint8View } from '../../wasm/lua-strings.js';
 import { errno } from './errno.js';
 
+/** %TypedArray%.prototype.set, taken before any caller's code can run: it writes through internal slots only. */
+const typedArraySet = Uint8Array.prototype.set;
+
 export type UserCode = Uint8Array | string;
 export type UserResult = Uint8Array | null;
 
@@ -34,14 +37,15 @@ export function utf8Length(s: string): number {
 }
 
 function lastByte(code: UserCode, codeSz: number): number {
-  if (typeof code !== 'string') return uint8View(code)![codeSz - 1]!;
+  // An integer index of a genuine typed array never reaches its own or inherited properties.
+  if (typeof code !== 'string') return code[codeSz - 1]!;
   return Buffer.from(code, 'utf8')[codeSz - 1] ?? -1;
 }
 
 /** A private copy of the first codeSz bytes (copy_from_user), for work that runs later. Expects checked arguments. */
 export function copyFromUser(code: UserCode, codeSz: number): Uint8Array {
-  // Through a fresh view: the caller's own `slice` (or a Proxy) must not run here.
-  return typeof code === 'string' ? Buffer.from(code, 'utf8').subarray(0, codeSz) : uint8View(code)!.slice(0, codeSz);
+  // Through a fresh view: the caller's own `slice` must not run here.
+  return typeof code === 'string' ? Buffer.from(code, 'utf8').subarray(0, codeSz) : uint8View(code, codeSz)!.slice();
 }
 
 /** Length of the code sysLua runs: lunatik-ng counted the terminating NUL in code_sz, so one trailing NUL is dropped. */
@@ -51,12 +55,11 @@ export function withoutTrailingNul(bytes: Uint8Array, length: number): number {
 
 /** snprintf: the first min(n, resultSz - 1) bytes then a NUL; returns n, the whole length. */
 export function copyToUser(result: UserResult, resultSz: number, bytes: Uint8Array): number {
-  // Through a fresh view: an own `set` or `length` on the caller's array must not throw here.
-  const view = result === null || resultSz <= 0 ? null : uint8View(result);
-  if (view !== null && resultSz <= view.length) {
+  // The intrinsic `set` and an integer index: an own `set` or `length` on the caller's array never runs.
+  if (result !== null && resultSz > 0 && resultSz <= uint8Length(result)) {
     const n = Math.min(bytes.length, resultSz - 1);
-    view.set(n === bytes.length ? bytes : bytes.subarray(0, n), 0);
-    view[n] = 0;
+    typedArraySet.call(result, n === bytes.length ? bytes : bytes.subarray(0, n), 0);
+    result[n] = 0;
   }
   return bytes.length;
 }

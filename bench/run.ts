@@ -1,0 +1,33 @@
+/*
+ * `npm run bench`: every suite, one after the other, each printing its table and writing
+ * it under bench/results/. `--quick` runs tiny versions (what CI exercises) and writes
+ * to a temporary folder instead; `--only kernel,compare` picks suites.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { run as runKernel } from './kernel/index.js';
+
+export const SUITES = {
+  kernel: (quick: boolean, dir: string | undefined) => runKernel({ quick, dir }),
+} as const;
+
+export type SuiteName = keyof typeof SUITES;
+
+export async function runSuites(names: readonly SuiteName[], quick: boolean): Promise<void> {
+  const dir = quick ? mkdtempSync(join(tmpdir(), 'lunatik-bench-')) : undefined;
+  for (const name of names) await SUITES[name](quick, dir);
+}
+
+const { values } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } },
+});
+const names = (values.only?.split(',') ?? Object.keys(SUITES)) as SuiteName[];
+const unknown = names.filter((n) => !(n in SUITES));
+if (unknown.length > 0) {
+  console.error(`unknown suite(s): ${unknown.join(', ')} (known: ${Object.keys(SUITES).join(', ')})`);
+  process.exitCode = 2;
+} else {
+  await runSuites(names, values.quick);
+}
