@@ -12,7 +12,7 @@ import { wasmFunction, type HostFunction, type Signature } from './trampoline.js
 export class FunctionTable {
   private readonly free: number[] = [];
   private readonly keyed = new Map<string, number>();
-  private live = 0;
+  private readonly anonymous = new Set<number>();
 
   constructor(private readonly table: WebAssembly.Table) {}
 
@@ -25,21 +25,28 @@ export class FunctionTable {
   place(fnRef: WebAssembly.ExportValue): number {
     const slot = this.free.pop() ?? this.table.grow(1);
     this.table.set(slot, fnRef);
-    this.live++;
+    this.anonymous.add(slot);
     return slot;
   }
 
   release(slot: number): void {
+    if (!this.anonymous.delete(slot)) return;
     this.table.set(slot, null);
     this.free.push(slot);
-    this.live--;
+  }
+
+  /** Empties every host slot (for an instance that will serve another kernel); keyed slots keep their index for reuse. */
+  clear(): void {
+    for (const slot of this.anonymous) this.release(slot);
+    for (const slot of this.keyed.values()) this.table.set(slot, null);
   }
 
   /** The slot for `key`, now holding `fnRef`; the same slot every time the key is defined. */
   define(key: string, fnRef: WebAssembly.ExportValue): number {
     const slot = this.keyed.get(key);
     if (slot === undefined) {
-      const placed = this.place(fnRef);
+      const placed = this.free.pop() ?? this.table.grow(1);
+      this.table.set(placed, fnRef);
       this.keyed.set(key, placed);
       return placed;
     }
@@ -55,7 +62,7 @@ export class FunctionTable {
 
   /** Host-function slots in use; a leak check compares it before and after. */
   get liveSlots(): number {
-    return this.live;
+    return this.anonymous.size + this.keyed.size;
   }
 
   /** Total table length, which must stop growing once slots are recycled. */

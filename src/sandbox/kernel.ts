@@ -7,21 +7,17 @@
  * reaches this level means the image is broken, so the whole instance is dropped and the
  * next call boots a new one (the host process never dies with it).
  */
-import { errorMessage, hostFunctionRef } from '../../wasm/host-function.js';
-import { LuaImage } from '../../wasm/instance.js';
+import { errorMessage } from '../../wasm/host-function.js';
 import { LUA_ERRMEM, LUA_ERRRUN, LUA_ERRSYNTAX, LUA_OK, LUA_REGISTRYINDEX } from '../../wasm/lua-api.js';
 import { ChunkCache, MAX_CACHED_SOURCE } from './chunk-cache.js';
-import { CallBudget } from './budget.js';
-import { LuaStrings, uint8Length } from '../../wasm/lua-strings.js';
-import { SIG_LUA_ALLOC } from '../../wasm/trampoline.js';
+import { uint8Length } from '../../wasm/lua-strings.js';
 import { PagePool, type LeakRecord, type MemInfo, type SlabInfo } from '../memory/index.js';
 import { errno, errnoName, strerror } from './errno.js';
-import { installKernelFunctions } from './kernel-functions.js';
+import { recycleMachine, startMachine, type Machine } from './machine.js';
 import { KERN_EMERG, KERN_ERR, KernelLog, type LogRecord } from './klog.js';
 import { resolveOptions, type BootOptions, type ResolvedOptions } from './options.js';
-import { ResultConverter } from './result.js';
 import { ORIGINAL_COLLECTGARBAGE, openState, StateMemoryError } from './state.js';
-import { ModuleLoader, applyModule, declareModule, undeclareModule, unapplyModule, type ModuleHost, type ModuleInfo } from './modules.js';
+import { ModuleLoader, applyModule, declareModule, undeclareModule, unapplyModule, type ModuleInfo } from './modules.js';
 import type { LunatikModule } from '../bindings/module.js';
 import { checkUserArgs, copyFromUser, copyToUser, withoutTrailingNul, type UserCode, type UserResult } from './user-copy.js';
 
@@ -52,39 +48,10 @@ export interface ShutdownReport {
   leaks: LeakRecord[];
 }
 
-/** Bytes of kernel memory beyond the pool: the image's data, stack, malloc heap and transfer buffers. */
-const IMAGE_OVERHEAD_BYTES = 48 * 1024 * 1024;
-
-/** The image, its state and everything bound to that instance; replaced whole after a panic. */
-interface Machine extends ModuleHost {
-  pool: PagePool;
-  /** What a function of a removed module does if a surviving value still calls it. */
-  removedStub: WebAssembly.ExportValue;
-  allocFn: number;
-  chunkName: number;
-  textMode: number;
-  /** The persistent state, or 0 in isolate mode between calls. */
-  L: number;
-  /** The per-call instruction budget and soft deadline (null when neither is set). */
-  budget: CallBudget | null;
-  /** Compiled chunks of the persistent state (null in isolate mode, where every state is new). */
-  chunks: ChunkCache | null;
-}
-
 interface Outcome {
   rc: number;
   /** The result or error message bytes; a view valid until the next call into the image. */
   bytes: Uint8Array;
-}
-
-/**
- * Takes the pool's region from the image's own heap, once, page-aligned. The image's
- * malloc never sees it again: from here on the pool alone hands out those pages.
- */
-function reservePool(image: LuaImage, pages: number, pageSize: number): number {
-  const raw = image.api.malloc(pages * pageSize + pageSize);
-  if (raw === 0) throw new RangeError(`the Lua image cannot hold a pool of ${pages} pages of ${pageSize} bytes`);
-  return Math.ceil(raw / pageSize) * pageSize;
 }
 
 function latin1(heap: Uint8Array, ptr: number, length: number): string {
@@ -214,13 +181,18 @@ export class Kernel {
     this.workQueue.length = 0;
     const machine = this.machine;
     this.machine = null;
-    if (machine === null || machine.L === 0) return { leaks: [] };
-    try {
-      machine.image.api.lua_close(machine.L);
-    } catch (e) {
-      this.log.write(KERN_EMERG, `kernel panic during shutdown: ${errorMessage(e)}`);
+    if (machine === null) return { leaks: [] };
+    if (machine.L !== 0) {
+      try {
+        machine.image.api.lua_close(machine.L);
+      } catch (e) {
+        this.log.write(KERN_EMERG, `kernel panic during shutdown: ${errorMessage(e)}`);
+        return { leaks: machine.pool.leaks() };
+      }
     }
-    return { leaks: machine.pool.leaks() };
+    const leaks = machine.pool.leaks();
+    recycleMachine(machine);
+    return { leaks };
   }
 
   /**
@@ -292,43 +264,7 @@ export class Kernel {
   }
 
   private startMachine(): Machine {
-    const log = this.log;
-    const { pages, pageSize, trackOwners, instructionLimit, timeLimitMs } = this.options;
-    const image = LuaImage.instantiate({
-      console: (fd, bytes) => log.write(fd === 2 ? 3 : 6, decoder.decode(bytes).replace(/\n$/, '')),
-      maxMemoryBytes: pages * pageSize + pageSize + IMAGE_OVERHEAD_BYTES,
-    });
-    const strings = new LuaStrings(image);
-    const pool = new PagePool({ base: reservePool(image, pages, pageSize), pages, pageSize, heap: () => image.u8, trackOwners });
-    const removedStub = hostFunctionRef(strings, (L) => strings.raise(L, 'attempt to call a function of a removed module'));
-    const machine: Machine = {
-      image,
-      strings,
-      fns: installKernelFunctions(image, strings, log, {
-        onNewThread: () => machine.budget?.chargeThread(),
-        limitExceeded: () => machine.budget?.limitExceeded != null,
-      }),
-      results: new ResultConverter(image, strings),
-      services: {
-        printk: (level, text) => log.write(level, text),
-        memoryInUse: () => pool.usedBytes,
-        dmesg: () => log.read(),
-      },
-      declared: new Map(),
-      removedStub,
-      setOwner: trackOwners ? (label) => pool.setOwner(label) : undefined,
-      pool,
-      allocFn: image.functions.install(SIG_LUA_ALLOC, (_ud: number, ptr: number, osize: number, nsize: number) =>
-        pool.luaAlloc(ptr, osize, nsize)),
-      chunkName: image.cstring('=sysLua'),
-      textMode: image.cstring('t'),
-      L: 0,
-      chunks: this.options.isolate ? null : new ChunkCache(),
-      budget: instructionLimit === undefined && timeLimitMs === undefined
-        ? null
-        : new CallBudget(image, strings, instructionLimit, timeLimitMs),
-    };
-    for (const module of this.modules.modules) declareModule(module, machine);
+    const machine = startMachine(this.options, this.log, this.modules.modules);
     if (!this.options.isolate) machine.L = this.openState(machine);
     return machine;
   }

@@ -57,10 +57,13 @@ test('the budget holds while lua_close runs finalizers that allocate', (t) => {
 test('after ENOMEM the state keeps working and its memory comes back', (t) => {
   const kernel = Kernel.boot({ memory: { limit: 8 * MiB } });
   kernel.exec('x = 1');
-  const before = kernel.gc();
+  kernel.gc();
+  const before = kernel.meminfo().usedBytes;
   t.is(kernel.exec('local t = {} while true do t[#t + 1] = string.rep("q", 1024) .. #t end').rc, -errno.ENOMEM);
   t.true(kernel.meminfo().failedAllocations > 0);
-  t.is(kernel.gc(), before);
+  kernel.gc();
+  // The 8 MiB the bomb held come back; Lua may keep its string table and stack larger for a while.
+  t.true(kernel.meminfo().usedBytes < before + 64 * 1024, `${kernel.meminfo().usedBytes} vs ${before}`);
   t.is(kernel.exec('return x').value, '1');
 });
 
