@@ -3,7 +3,9 @@
  * lunatik_crypto.ko, lunatik_printk.ko, lunatik_inspect.ko), in dependency order.
  */
 import type { LunatikModule } from './module.js';
+import { buffer } from './buffer.js';
+import { crypto } from './crypto.js';
 import { inspect } from './inspect.js';
 import { printk } from './printk.js';
 
-export const builtinModules: readonly LunatikModule[] = [printk, inspect];
+export const builtinModules: readonly LunatikModule[] = [buffer, crypto, printk, inspect];

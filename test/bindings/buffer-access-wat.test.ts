@@ -1,0 +1,25 @@
+// wasm/buffer-access.wat is the source of the buffer hot path; the runtime loads the bytes
+// committed in wasm/buffer-access.bytes.ts. Both must be what wabt's wat2wasm makes of the
+// .wat today (see test/bindings/wat.ts for why the bytes are committed).
+import test from 'ava';
+import { readFileSync } from 'node:fs';
+import { BUFFER_ACCESS_WASM } from '../../wasm/buffer-access.bytes.js';
+import { bufferAccessModule } from '../../wasm/buffer-access.js';
+import { BYTES_PATH, assemble, renderBytesModule } from './wat.js';
+
+test('the committed bytes are wat2wasm of buffer-access.wat (else: node dist/test/bindings/wat.js --write)', async (t) => {
+  const bytes = await assemble();
+  t.deepEqual([...BUFFER_ACCESS_WASM], [...bytes]);
+  t.is(readFileSync(BYTES_PATH, 'utf8'), renderBytesModule(bytes), 'the generated file is exactly what the generator writes');
+});
+
+test('the module has the imports and exports the loader expects', (t) => {
+  const module = bufferAccessModule();
+  t.deepEqual(WebAssembly.Module.exports(module).map((e) => `${e.kind} ${e.name}`).sort(),
+    ['function call', 'function index', 'function len', 'function newindex', 'function selftest']);
+  t.deepEqual(WebAssembly.Module.imports(module).map((i) => `${i.kind} ${i.module}.${i.name}`).sort(), [
+    'function host.index', 'function host.newindex', 'function host.notbuffer',
+    'function lua.lua_createtable', 'function lua.lua_gettop', 'function lua.lua_isinteger', 'function lua.lua_pushinteger',
+    'function lua.lua_rawseti', 'function lua.lua_tointegerx', 'function lua.lua_touserdata', 'memory lua.memory',
+  ]);
+});
