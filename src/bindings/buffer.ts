@@ -293,7 +293,7 @@ export function bufferModule(options: BufferModuleOptions = {}): LunatikModule {
         },
       });
       // Runs outside protected mode: must not raise, so test rather than check.
-      ctx.result(BUFFER_TYPE, (L, idx) => {
+      ctx.result((L, idx) => {
         const ud = testBuffer(ctx.lua, L, idx);
         if (ud === 0) return null;
         const start = ud + BUFFER_HEADER_BYTES;

@@ -17,7 +17,7 @@ export type LuaFunction = Binding | WasmCFunction;
 export interface UserdataType {
   /** Metamethods (`__index`, `__newindex`, `__len`, `__call`, `__tostring`, ...). */
   metamethods?: Record<string, LuaFunction>;
-  /** Methods reachable as `obj:name()`; used as `__index` unless `__index` is a metamethod. */
+  /** Methods reachable as `obj:name()`: the metatable's `__index`, so ignored when `__index` is a metamethod (it serves them then). */
   methods?: Record<string, LuaFunction>;
 }
 
@@ -39,8 +39,13 @@ export interface ModuleContext {
   library(name: string, functions: Record<string, LuaFunction>): void;
   /** Declares a userdata type whose metatable is registered under `name` (luaL_newmetatable). */
   userdata(name: string, type: UserdataType): void;
-  /** Turns userdata of type `name` returned by a script into result bytes (a view is fine: it is copied at once). */
-  result(name: string, encode: (L: number, idx: number) => Uint8Array | null): void;
+  /**
+   * Turns a userdata returned by a script into result bytes (a view is fine: it is copied
+   * at once). `encode` decides whether the value at `idx` is its kind and returns null if
+   * not; it decides by itself because a value made before an rmmod/insmod cycle keeps the
+   * metatable of its time.
+   */
+  result(encode: (L: number, idx: number) => Uint8Array | null): void;
 }
 
 export interface LunatikModule {

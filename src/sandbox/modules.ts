@@ -123,11 +123,10 @@ function contextFor(module: LunatikModule, host: ModuleHost, declared: Declared 
     userdata(name, type) {
       declared?.types.set(name, { metamethods: slots(`${name}#meta`, type.metamethods), methods: slots(`${name}#methods`, type.methods) });
     },
-    result(name, encode) {
+    result(encode) {
       if (declared === null) return;
-      const encoder: ResultEncoder = (L, idx) => (lua.testUserdata(L, idx, name) === 0 ? null : encode(L, idx));
-      declared.encoders.push(encoder);
-      host.results.encoders.push(encoder);
+      declared.encoders.push(encode);
+      host.results.encoders.push(encode);
     },
   };
 }

@@ -60,6 +60,7 @@ test('removing the modules removes their globals; surviving buffers fail cleanly
   t.is(k.exec('keep[1] = 0x41 return keep[1] .. " " .. #keep .. " " .. keep:tostring() .. " " .. tostring(keep)').value,
     '65 3 Abc buffer: 3 bytes');
   t.is(k.exec('return buffer.tostring(keep) .. buffer.from(keep):tostring()').value, 'AbcAbc', 'and it is still a buffer to the functions');
+  t.deepEqual(k.exec('return keep'), { rc: 3, value: 'Abc' }, 'and a buffer result: its raw bytes');
   t.is(k.insmod(crypto), 0);
   t.is(k.exec('return crypto.sha1(keep):tostring() == crypto.sha1("Abc"):tostring()').value, 'true');
 });
