@@ -64,6 +64,5 @@ export function wasmFunction(sig: Signature, fn: HostFunction): WebAssembly.Expo
 }
 
 export const SIG_LUA_CFUNCTION: Signature = { params: ['i32'], results: ['i32'] };
-export const SIG_LUA_ALLOC: Signature = { params: ['i32', 'i32', 'i32', 'i32'], results: ['i32'] };
 export const SIG_LUA_WARNF: Signature = { params: ['i32', 'i32', 'i32'], results: [] };
 export const SIG_LUA_HOOK: Signature = { params: ['i32', 'i32'], results: [] };

@@ -33,12 +33,47 @@
  *    bytes copied by a moving realloc, through a fresh heap() view each
  *    time, because memory.grow replaces the buffer.
  *  - No JS object is created per allocation: metadata is typed arrays.
+ *
+ * Fast path: the counters, the owner id and the slab structures live in the
+ * pool's own WebAssembly.Memory (pool-memory.ts), which the image cannot
+ * address, and wasm/pool-fastpath.wat serves the common calls on them
+ * without entering JavaScript: malloc of <= 8 KiB from a class with a
+ * partial slab, free of a slab object, realloc of a slab object to a size
+ * of <= 8 KiB (in place within its class, or moved to a class with a
+ * partial slab, the bytes copied by wasm/pool-copy.wat in the image's
+ * memory). Everything else (new slabs, emptied slabs, large blocks, bad
+ * pointers, refusals) it hands, arguments unchanged, to luaAllocJs() below:
+ * the whole contract in JS on the same structures, so both make the same
+ * choices. Statistics, sequence numbers and owners are written by whichever
+ * side serves the call, so they are exact at every moment: there is no
+ * cache or log to drain, and nothing to flush before a refusal or reset().
+ * luaAlloc() and the function the kernel installs (wasmAllocFunction())
+ * both enter through the fast path.
  */
 
+import { imageCopyFunction, instantiatePoolFastPath, type LuaAllocFunction } from '../../wasm/pool-fastpath.js';
 import { BuddyAllocator, MAX_ORDER } from './buddy.js';
 import { formatBuddyinfo, formatMeminfo, formatSlabinfo } from './format.js';
 import { LargeAllocator } from './large.js';
-import { CATEGORY_COUNT, CATEGORY_NAMES, CATEGORY_SHIFT, TYPE_CATEGORY, luaTypeName, tagFor, type LuaTypeName, type TypeCategory } from './luatype.js';
+import { CATEGORY_COUNT, CATEGORY_NAMES, CATEGORY_SHIFT, TAG_FOR_OSIZE, TYPE_CATEGORY, luaTypeName, tagFor, type LuaTypeName, type TypeCategory } from './luatype.js';
+import {
+  ARENA_START,
+  H_ALLOCATED,
+  H_BASE,
+  H_COUNT,
+  H_COUNTERS_END,
+  H_OWNER,
+  H_PAGES,
+  H_PAGE_CLASS,
+  H_PAGE_SLOT,
+  H_PEAK,
+  H_SHIFT,
+  H_TYPE_BYTES,
+  H_USED,
+  PoolMemory,
+  SIZE_CLASS_TABLE,
+  TAG_TABLE,
+} from './pool-memory.js';
 import { KMALLOC_MAX_SIZE, SIZE_TO_CLASS, SlabAllocator } from './slab.js';
 
 export interface PagePoolOptions {
@@ -85,6 +120,13 @@ export interface LeakRecord {
 
 const MAX_OWNERS = 0xffff;
 const REGION_LIMIT = 2 ** 32;
+// Float64 indexes of the counters in the pool memory.
+const USED = H_USED >> 3;
+const PEAK = H_PEAK >> 3;
+const ALLOCATED = H_ALLOCATED >> 3;
+const COUNT = H_COUNT >> 3;
+const TYPE_BYTES = H_TYPE_BYTES >> 3;
+const OWNER = H_OWNER >> 2;
 
 function footprintName(fp: number): string {
   const max = 1 << MAX_ORDER;
@@ -101,15 +143,14 @@ export class PagePool {
   private readonly buddy: BuddyAllocator;
   private readonly slab: SlabAllocator;
   private readonly large: LargeAllocator;
-  private readonly typeBytes = new Float64Array(CATEGORY_COUNT);
-  private used = 0;
-  private peak = 0;
-  private allocated = 0;
+  /** Counters, owner id and slab structures, shared with the Wasm fast path. */
+  private readonly mem: PoolMemory;
+  private readonly fast: LuaAllocFunction;
+  /** The fast path over an image's memory (wasmAllocFunction), made once. */
+  private imageFast: { memory: WebAssembly.Memory; fn: LuaAllocFunction } | null = null;
   private failed = 0;
-  private count = 0;
   private invalid = 0;
   private reserved = 0;
-  private ownerId = 0;
   private ownerLabels: string[] = [''];
   private ownerIds = new Map<string, number>();
 
@@ -137,13 +178,42 @@ export class PagePool {
     this.heap = heap;
     this.trackOwners = opts.trackOwners === true;
     this.buddy = new BuddyAllocator(pages);
-    this.slab = new SlabAllocator(this.buddy, base, pageSize, this.trackOwners);
+    this.mem = initPoolMemory(base, pages, pageSize);
+    this.slab = new SlabAllocator(this.buddy, base, pageSize, this.trackOwners, this.mem);
     this.large = new LargeAllocator(this.buddy, base, pageSize, this.trackOwners, () => this.slab.shrink());
+    this.fast = this.fastPath((dst: number, src: number, n: number) => {
+      src >>>= 0;
+      this.heap().copyWithin(dst >>> 0, src, src + n);
+    });
     this.reserveNull();
   }
 
-  /** lua_Alloc(ud, ptr, osize, nsize). Arguments may arrive as signed i32. */
+  /**
+   * lua_Alloc(ud, ptr, osize, nsize) as a Wasm function, for the image's function table
+   * (FunctionTable.place): the fast path, falling back to this pool's JS for the rest.
+   * With the image's memory (the one heap() views), the copies of moving reallocs are
+   * Wasm too, so the common calls of a Lua state never enter JavaScript. Both entry
+   * points work on the same state and may be mixed.
+   */
+  wasmAllocFunction(imageMemory?: WebAssembly.Memory): WebAssembly.ExportValue {
+    if (imageMemory === undefined) return this.fast;
+    if (this.imageFast?.memory !== imageMemory) {
+      if (imageMemory.buffer !== this.heap().buffer) throw new TypeError('PagePool.wasmAllocFunction: not the memory heap() views');
+      this.imageFast = { memory: imageMemory, fn: this.fastPath(imageCopyFunction(imageMemory)) };
+    }
+    return this.imageFast.fn;
+  }
+
+  /** lua_Alloc(ptr, osize, nsize) from JS, through the same Wasm entry point Lua uses. Arguments may arrive as signed i32. */
   luaAlloc(ptr: number, osize: number, nsize: number): number {
+    return this.fast(0, ptr, osize, nsize) >>> 0;
+  }
+
+  /**
+   * The whole lua_Alloc contract in JS, without the fast path: what the fast path calls
+   * for every case it does not serve. Same state, same choices, same results.
+   */
+  luaAllocJs(ptr: number, osize: number, nsize: number): number {
     ptr >>>= 0;
     nsize >>>= 0;
     if (nsize === 0) {
@@ -158,7 +228,7 @@ export class PagePool {
   setOwner(label: string | null): void {
     if (!this.trackOwners) return;
     if (label === null) {
-      this.ownerId = 0;
+      this.mem.i32[OWNER] = 0;
       return;
     }
     let id = this.ownerIds.get(label);
@@ -168,7 +238,7 @@ export class PagePool {
       this.ownerLabels.push(label);
       this.ownerIds.set(label, id);
     }
-    this.ownerId = id;
+    this.mem.i32[OWNER] = id;
   }
 
   /** The whole pool free again, as a fresh one; O(pages). Counters restart too. */
@@ -176,14 +246,10 @@ export class PagePool {
     this.buddy.reset();
     this.slab.reset();
     this.large.reset();
-    this.typeBytes.fill(0);
-    this.used = 0;
-    this.peak = 0;
-    this.allocated = 0;
+    this.mem.f64.fill(0, 0, H_COUNTERS_END >> 3);
+    this.mem.i32[OWNER] = 0;
     this.failed = 0;
-    this.count = 0;
     this.invalid = 0;
-    this.ownerId = 0;
     this.ownerLabels = [''];
     this.ownerIds = new Map();
     this.reserveNull();
@@ -195,12 +261,13 @@ export class PagePool {
   }
 
   resetPeak(): void {
-    this.peak = this.used;
+    const f = this.mem.f64;
+    f[PEAK] = f[USED]!;
   }
 
   /** Successful allocations (and reallocs) since creation or reset(). */
   get allocationCount(): number {
-    return this.count;
+    return this.mem.f64[COUNT]!;
   }
 
   /** Frees and reallocs of pointers this pool did not hand out (ignored). */
@@ -209,16 +276,16 @@ export class PagePool {
   }
 
   get usedBytes(): number {
-    return this.used;
+    return this.mem.f64[USED]!;
   }
 
   get peakBytes(): number {
-    return this.peak;
+    return this.mem.f64[PEAK]!;
   }
 
   /** Bytes handed out (growth of reallocs included) since creation or reset(), never decreasing. */
   get allocatedBytes(): number {
-    return this.allocated;
+    return this.mem.f64[ALLOCATED]!;
   }
 
   /** Requests refused since creation or reset(): how a caller tells a memory error was the budget. */
@@ -232,14 +299,15 @@ export class PagePool {
   }
 
   meminfo(): MemInfo {
-    const t = this.typeBytes;
+    const f = this.mem.f64;
+    const t = TYPE_BYTES;
     return {
       totalPages: this.pages,
       freePages: this.buddy.freePages,
-      usedBytes: this.used,
-      peakBytes: this.peak,
+      usedBytes: f[USED]!,
+      peakBytes: f[PEAK]!,
       failedAllocations: this.failed,
-      byType: { strings: t[0]!, tables: t[1]!, closures: t[2]!, userdata: t[3]!, threads: t[4]!, others: t[5]! },
+      byType: { strings: f[t]!, tables: f[t + 1]!, closures: f[t + 2]!, userdata: f[t + 3]!, threads: f[t + 4]!, others: f[t + 5]! },
     };
   }
 
@@ -277,8 +345,8 @@ export class PagePool {
     const out: LeakRecord[] = [];
     const labels = this.ownerLabels;
     this.slab.forEachLive((address, k, m) => {
-      const r: LeakRecord = { address, size: k.size[m]!, sizeClass: k.name, luaType: luaTypeName(k.tag[m]!), sequence: k.seq[m]! };
-      if (k.owner !== null && k.owner[m]! !== 0) r.owner = labels[k.owner[m]!]!;
+      const r: LeakRecord = { address, size: k.size(m), sizeClass: k.name, luaType: luaTypeName(k.tag(m)), sequence: k.seq(m) };
+      if (k.ownerOf(m) !== 0) r.owner = labels[k.ownerOf(m)]!;
       out.push(r);
     });
     const L = this.large;
@@ -306,24 +374,35 @@ export class PagePool {
       if (!r.sizeClass.startsWith('kmalloc-')) large++;
     }
     if (large !== this.large.blocks) throw new Error(`pool: ${this.large.blocks} large blocks counted, ${large} live`);
-    if (used !== this.used) throw new Error(`pool: usedBytes ${this.used}, live blocks hold ${used}`);
+    const f = this.mem.f64;
+    if (used !== f[USED]) throw new Error(`pool: usedBytes ${f[USED]}, live blocks hold ${used}`);
     for (let i = 0; i < CATEGORY_COUNT; i++) {
-      if (t[i] !== this.typeBytes[i]) throw new Error(`pool: byType.${CATEGORY_NAMES[i]} ${this.typeBytes[i]}, live blocks hold ${t[i]}`);
+      if (t[i] !== f[TYPE_BYTES + i]) throw new Error(`pool: byType.${CATEGORY_NAMES[i]} ${f[TYPE_BYTES + i]}, live blocks hold ${t[i]}`);
     }
+    if (f[PEAK]! < f[USED]!) throw new Error(`pool: peakBytes ${f[PEAK]} below usedBytes ${f[USED]}`);
+  }
+
+  private fastPath(copy: ((dst: number, src: number, n: number) => void) | WebAssembly.ExportValue): LuaAllocFunction {
+    return instantiatePoolFastPath(this.mem.memory, {
+      slow: (ptr, osize, nsize) => this.luaAllocJs(ptr, osize, nsize),
+      emptied: (c, s) => this.slab.emptied(this.slab.caches[c]!, s),
+      copy,
+    });
   }
 
   private malloc(nsize: number, osize: number): number {
     const tag = tagFor(osize);
-    const seq = this.count + 1;
+    const seq = this.mem.f64[COUNT]! + 1;
+    const owner = this.mem.i32[OWNER]!;
     const p =
       nsize <= KMALLOC_MAX_SIZE
-        ? this.slab.alloc(SIZE_TO_CLASS[(nsize + 7) >> 3]!, nsize, tag, seq, this.ownerId)
-        : this.large.alloc(this.large.footprintFor(nsize), nsize, tag, seq, this.ownerId);
+        ? this.slab.alloc(SIZE_TO_CLASS[(nsize + 7) >> 3]!, nsize, tag, seq, owner)
+        : this.large.alloc(this.large.footprintFor(nsize), nsize, tag, seq, owner);
     if (p === 0) {
       this.failed++;
       return 0;
     }
-    this.count = seq;
+    this.mem.f64[COUNT] = seq;
     this.account(tag, nsize);
     return p;
   }
@@ -334,7 +413,7 @@ export class PagePool {
     if (m >= 0) {
       const c = slab.cls;
       const k = slab.caches[c]!;
-      this.unaccount(k.tag[m]!, k.size[m]!);
+      this.unaccount(k.tag(m), k.size(m));
       slab.release(c, slab.slot, m);
       return;
     }
@@ -349,36 +428,34 @@ export class PagePool {
 
   private realloc(ptr: number, nsize: number): number {
     const slab = this.slab;
-    const seq = this.count + 1;
+    const seq = this.mem.f64[COUNT]! + 1;
     const m = slab.locate(ptr);
     if (m >= 0) {
       const c = slab.cls;
       const s = slab.slot;
       const k = slab.caches[c]!;
-      const old = k.size[m]!;
-      const tag = k.tag[m]!;
+      const old = k.size(m);
+      const tag = k.tag(m);
       if (nsize <= KMALLOC_MAX_SIZE && SIZE_TO_CLASS[(nsize + 7) >> 3] === c) {
-        k.size[m] = nsize;
-        k.seq[m] = seq;
-        this.count = seq;
+        k.resize(m, nsize, seq);
+        this.mem.f64[COUNT] = seq;
         this.account(tag, nsize - old);
         return ptr;
       }
-      const np = this.place(nsize, tag, seq, k.owner !== null ? k.owner[m]! : 0);
+      const np = this.place(nsize, tag, seq, k.ownerOf(m));
       if (np === 0) {
         if (nsize > k.objSize) {
           this.failed++;
           return 0;
         }
-        k.size[m] = nsize;
-        k.seq[m] = seq;
-        this.count = seq;
+        k.resize(m, nsize, seq);
+        this.mem.f64[COUNT] = seq;
         this.account(tag, nsize - old);
         return ptr;
       }
       this.heap().copyWithin(np, ptr, ptr + Math.min(old, nsize));
       slab.release(c, s, m);
-      this.count = seq;
+      this.mem.f64[COUNT] = seq;
       this.account(tag, nsize - old);
       return np;
     }
@@ -401,7 +478,7 @@ export class PagePool {
       if (np !== 0) {
         this.heap().copyWithin(np, ptr, ptr + Math.min(old, nsize));
         L.release(p);
-        this.count = seq;
+        this.mem.f64[COUNT] = seq;
         this.account(tag, nsize - old);
         return np;
       }
@@ -413,7 +490,7 @@ export class PagePool {
     }
     L.size[p] = nsize;
     L.seq[p] = seq;
-    this.count = seq;
+    this.mem.f64[COUNT] = seq;
     this.account(tag, nsize - old);
     return ptr;
   }
@@ -426,15 +503,17 @@ export class PagePool {
   }
 
   private account(tag: number, delta: number): void {
-    if (delta > 0) this.allocated += delta;
-    const u = (this.used += delta);
-    if (u > this.peak) this.peak = u;
-    this.typeBytes[tag >> CATEGORY_SHIFT]! += delta;
+    const f = this.mem.f64;
+    if (delta > 0) f[ALLOCATED]! += delta;
+    const u = (f[USED] = f[USED]! + delta);
+    if (u > f[PEAK]!) f[PEAK] = u;
+    f[TYPE_BYTES + (tag >> CATEGORY_SHIFT)]! += delta;
   }
 
   private unaccount(tag: number, size: number): void {
-    this.used -= size;
-    this.typeBytes[tag >> CATEGORY_SHIFT]! -= size;
+    const f = this.mem.f64;
+    f[USED]! -= size;
+    f[TYPE_BYTES + (tag >> CATEGORY_SHIFT)]! -= size;
   }
 
   private reserveNull(): void {
@@ -444,6 +523,24 @@ export class PagePool {
       this.reserved = 1;
     }
   }
+}
+
+/** A pool memory with its header, lookup tables and page maps written. */
+function initPoolMemory(base: number, pages: number, pageSize: number): PoolMemory {
+  const mapBytes = ((pages + 7) & ~7) + pages * 4;
+  const mem = new PoolMemory(ARENA_START + mapBytes + (1 << 16));
+  const pageClass = mem.alloc(pages);
+  const pageSlot = mem.alloc(pages * 4);
+  if (pageClass === 0 || pageSlot === 0) throw new RangeError(`PagePool: no memory for the page maps of ${pages} pages`);
+  const i32 = mem.i32;
+  i32[H_BASE >> 2] = base | 0;
+  i32[H_PAGES >> 2] = pages;
+  i32[H_SHIFT >> 2] = 31 - Math.clz32(pageSize);
+  i32[H_PAGE_CLASS >> 2] = pageClass;
+  i32[H_PAGE_SLOT >> 2] = pageSlot;
+  mem.u8.set(SIZE_TO_CLASS, SIZE_CLASS_TABLE);
+  mem.u8.set(TAG_FOR_OSIZE, TAG_TABLE);
+  return mem;
 }
 
 const CATEGORY_TAG: Record<LuaTypeName, number> = {

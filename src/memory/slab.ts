@@ -27,15 +27,63 @@
  *    allocator each time; others go straight back. shrink() returns the
  *    cached ones too, and grow() calls it before failing, so the cache never
  *    costs an allocation.
- *  - tag[m] != 0 iff object m is allocated; freeHead/objNext chain exactly
- *    the objects with tag 0 of that slab.
+ *  - objects i >= fresh[s] have not been handed out since slab s was made:
+ *    free, on no explicit list, their records never read (stale after a
+ *    reset or a destroyed slab: nothing is cleared, so making a slab costs
+ *    nothing per object). They are served in address order, which keeps
+ *    objects allocated together next to each other, as Lua's GC and
+ *    traversals like it (a LIFO list through recycled records does not).
+ *  - below fresh[s], tag != 0 iff the object is allocated, and the free
+ *    ones form the list freeHead[s] -> link -> ... ending at fresh[s]
+ *    itself; popping fresh[s] advances it (SLUB's lazy freelist).
  *
- * Fast paths (alloc with a partial slab, free not crossing full/empty) are
- * a handful of typed-array loads and stores: this runs on every Lua
+ * Storage: every list head, per-slab array and per-object record lives in
+ * the pool's own memory (pool-memory.ts), viewed from here as typed arrays,
+ * so the Wasm fast path (wasm/pool-fastpath.wat) runs alloc from a partial
+ * slab and release (the full -> partial transition included) on the same
+ * structures; what needs the buddy allocator (grow, emptied, shrink) stays
+ * here, and the fast path calls emptied(). The JS alloc/locate/release
+ * below are the same algorithm, used by the pool's slow paths: both must
+ * make identical choices (test/memory/pool-fastpath.test.ts compares them).
+ * An object's size, tag, sequence number and free-list link share one
+ * 16-byte record, so an allocation or a free touches one line of metadata.
+ *
+ * Fast paths are a handful of loads and stores: this runs on every Lua
  * allocation.
  */
 
 import { BuddyAllocator, MAX_ORDER } from './buddy.js';
+import {
+  CLASS_DESC,
+  CLASS_DESC_BYTES,
+  D_FREE_HEAD,
+  D_FRESH,
+  D_INUSE,
+  D_NEXT,
+  D_OBJS_PER_SLAB,
+  D_OBJ_SIZE,
+  D_OWNER,
+  D_PARTIAL,
+  D_PREV,
+  D_RECIPROCAL,
+  D_RECORDS,
+  D_SLAB_PAGE,
+  H_PAGE_CLASS,
+  H_PAGE_SLOT,
+  RECORD_BYTES,
+  R_OBJ_NEXT,
+  R_SEQ,
+  R_SIZE,
+  R_TAG,
+  type PoolMemory,
+} from './pool-memory.js';
+
+// Indexes of object m's record fields in the record views (multiplied, not shifted:
+// records can pass 2 GiB in a big pool).
+const NEXT_AT = (m: number): number => m * (RECORD_BYTES >> 2) + (R_OBJ_NEXT >> 2);
+const SIZE_AT = (m: number): number => m * (RECORD_BYTES >> 1) + (R_SIZE >> 1);
+const TAG_AT = (m: number): number => m * RECORD_BYTES + R_TAG;
+const SEQ_AT = (m: number): number => m * (RECORD_BYTES >> 3) + (R_SEQ >> 3);
 
 export const SIZE_CLASSES: readonly number[] = Object.freeze([8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192]);
 export const KMALLOC_MAX_SIZE = 8192;
@@ -59,13 +107,18 @@ export function sizeClassOf(size: number): number {
   return size >= 0 && size <= KMALLOC_MAX_SIZE ? SIZE_TO_CLASS[(size + 7) >> 3]! : -1;
 }
 
-type Metadata = Int32Array | Uint16Array | Uint8Array | Float64Array;
-
-function resized<T extends Metadata>(a: T, len: number): T {
-  const b = new (a.constructor as new (n: number) => T)(len);
+function resized(a: Int32Array, len: number): Int32Array {
+  const b = new Int32Array(len);
   b.set(a);
   return b;
 }
+
+/** Per-slab arrays (4 bytes per slot) and per-object arrays (bytes per object), by descriptor field. */
+const SLAB_ARRAYS = [D_SLAB_PAGE, D_INUSE, D_FREE_HEAD, D_NEXT, D_PREV, D_FRESH] as const;
+const OBJECT_ARRAYS: readonly (readonly [field: number, bytes: number])[] = [
+  [D_RECORDS, RECORD_BYTES],
+  [D_OWNER, 2],
+];
 
 /** Linux's cache names: kmalloc-96, kmalloc-1k, kmalloc-8k. */
 export function slabName(objSize: number): string {
@@ -81,29 +134,37 @@ export class SlabCache {
   readonly objsPerSlab: number;
   /** Upper bound on slots: the region cannot hold more slabs. */
   readonly maxSlots: number;
+  /** Byte address of this class's descriptor in the pool memory. */
+  readonly desc: number;
+  readonly trackOwners: boolean;
 
+  // Views over the pool memory (rebound by bind() whenever it grows).
   // per slab slot
-  slabPage: Int32Array;
-  inuse: Int32Array;
-  freeHead: Int32Array;
-  next: Int32Array;
-  prev: Int32Array;
-  // per object
-  objNext: Int32Array;
-  size: Uint16Array;
-  tag: Uint8Array;
-  seq: Float64Array;
-  owner: Uint16Array | null;
+  slabPage!: Int32Array;
+  inuse!: Int32Array;
+  freeHead!: Int32Array;
+  fresh!: Int32Array;
+  next!: Int32Array;
+  prev!: Int32Array;
+  // per object m: views over the records (pool-memory.ts R_*), read through the methods below
+  private rec32!: Int32Array;
+  private rec16!: Uint16Array;
+  private rec8!: Uint8Array;
+  private recF64!: Float64Array;
+  owner: Uint16Array | null = null;
 
   slotCap = 0;
   slotHigh = 0;
+  /** Stack of released slots (JS only: the fast path never creates slabs). */
   freeSlots: Int32Array;
   freeSlotCount = 0;
-  partial = NIL;
   empty = NIL;
   slabs = 0;
 
-  constructor(index: number, objSize: number, pageSize: number, pages: number, trackOwners: boolean) {
+  private readonly mem: PoolMemory;
+  private readonly partialIndex: number;
+
+  constructor(index: number, objSize: number, pageSize: number, pages: number, trackOwners: boolean, mem: PoolMemory) {
     this.index = index;
     this.objSize = objSize;
     this.name = slabName(objSize);
@@ -113,17 +174,65 @@ export class SlabCache {
     this.pagesPerSlab = 1 << order;
     this.objsPerSlab = Math.floor((pageSize * this.pagesPerSlab) / objSize);
     this.maxSlots = Math.floor(pages / this.pagesPerSlab);
-    this.slabPage = new Int32Array(0);
-    this.inuse = new Int32Array(0);
-    this.freeHead = new Int32Array(0);
-    this.next = new Int32Array(0);
-    this.prev = new Int32Array(0);
+    this.trackOwners = trackOwners;
+    this.mem = mem;
+    this.desc = CLASS_DESC + index * CLASS_DESC_BYTES;
+    this.partialIndex = (this.desc + D_PARTIAL) >> 2;
     this.freeSlots = new Int32Array(0);
-    this.objNext = new Int32Array(0);
-    this.size = new Uint16Array(0);
-    this.tag = new Uint8Array(0);
-    this.seq = new Float64Array(0);
-    this.owner = trackOwners ? new Uint16Array(0) : null;
+    const d = this.desc >> 2;
+    mem.i32[d + (D_OBJ_SIZE >> 2)] = objSize;
+    mem.i32[d + (D_OBJS_PER_SLAB >> 2)] = this.objsPerSlab;
+    mem.i32[d + (D_RECIPROCAL >> 2)] = Math.floor(2 ** 32 / objSize) + 1;
+    this.partial = NIL;
+    this.bind();
+  }
+
+  /** Free-list link of free object m (below its slab's fresh index): the next free index. */
+  objNext(m: number): number {
+    return this.rec32[NEXT_AT(m)]!;
+  }
+
+  setObjNext(m: number, next: number): void {
+    this.rec32[NEXT_AT(m)] = next;
+  }
+
+  /** Requested size of object m. */
+  size(m: number): number {
+    return this.rec16[SIZE_AT(m)]!;
+  }
+
+  /** Tag byte of object m: 0 iff free. */
+  tag(m: number): number {
+    return this.rec8[TAG_AT(m)]!;
+  }
+
+  setTag(m: number, tag: number): void {
+    this.rec8[TAG_AT(m)] = tag;
+  }
+
+  /** Allocation sequence number of object m. */
+  seq(m: number): number {
+    return this.recF64[SEQ_AT(m)]!;
+  }
+
+  /** Owner id of object m (0: none or not tracked). */
+  ownerOf(m: number): number {
+    return this.owner !== null ? this.owner[m]! : 0;
+  }
+
+  /** Records a live object m's size and sequence number (realloc). */
+  resize(m: number, size: number, seq: number): void {
+    this.rec16[SIZE_AT(m)] = size;
+    this.recF64[SEQ_AT(m)] = seq;
+  }
+
+  /** Head of the partial list (in the pool memory: the fast path pops and pushes it). */
+  get partial(): number {
+    return this.mem.i32[this.partialIndex]!;
+  }
+
+  set partial(s: number) {
+    this.mem.i32[this.partialIndex] = s;
   }
 
   /** Objects allocated (O(slabs): statistics only, kept off the fast path). */
@@ -138,23 +247,57 @@ export class SlabCache {
     return this.empty === NIL ? this.slabs : this.slabs - 1;
   }
 
-  /** Doubling growth of the metadata arrays; amortised O(1) per slab. */
+  /** Recreates the views from the descriptor (after the pool memory grew or the arrays moved). */
+  bind(): void {
+    const buf = this.mem.memory.buffer;
+    const i32 = this.mem.i32;
+    const d = this.desc >> 2;
+    const cap = this.slotCap;
+    const n = cap * this.objsPerSlab;
+    this.slabPage = new Int32Array(buf, i32[d + (D_SLAB_PAGE >> 2)]!, cap);
+    this.inuse = new Int32Array(buf, i32[d + (D_INUSE >> 2)]!, cap);
+    this.freeHead = new Int32Array(buf, i32[d + (D_FREE_HEAD >> 2)]!, cap);
+    this.fresh = new Int32Array(buf, i32[d + (D_FRESH >> 2)]!, cap);
+    this.next = new Int32Array(buf, i32[d + (D_NEXT >> 2)]!, cap);
+    this.prev = new Int32Array(buf, i32[d + (D_PREV >> 2)]!, cap);
+    const rec = i32[d + (D_RECORDS >> 2)]!;
+    this.rec32 = new Int32Array(buf, rec, n * (RECORD_BYTES >> 2));
+    this.rec16 = new Uint16Array(buf, rec, n * (RECORD_BYTES >> 1));
+    this.rec8 = new Uint8Array(buf, rec, n * RECORD_BYTES);
+    this.recF64 = new Float64Array(buf, rec, n * (RECORD_BYTES >> 3));
+    this.owner = this.trackOwners ? new Uint16Array(buf, i32[d + (D_OWNER >> 2)]!, n) : null;
+  }
+
+  /** Doubling growth of the metadata arrays; amortised O(1) per slab. False if out of slots or memory. */
   growSlots(): boolean {
     if (this.slotCap >= this.maxSlots) return false;
     const cap = Math.min(this.maxSlots, Math.max(4, this.slotCap * 2));
-    const n = cap * this.objsPerSlab;
-    this.slabPage = resized(this.slabPage, cap);
-    this.inuse = resized(this.inuse, cap);
-    this.freeHead = resized(this.freeHead, cap);
-    this.next = resized(this.next, cap);
-    this.prev = resized(this.prev, cap);
+    const ops = this.objsPerSlab;
+    const arrays: [field: number, bytes: number, oldBytes: number][] = [
+      ...SLAB_ARRAYS.map((f): [number, number, number] => [f, cap * 4, this.slotCap * 4]),
+      ...OBJECT_ARRAYS.filter(([f]) => f !== D_OWNER || this.trackOwners).map(([f, b]): [number, number, number] => [f, cap * ops * b, this.slotCap * ops * b]),
+    ];
+    const mem = this.mem;
+    const fresh: number[] = [];
+    for (const [, bytes] of arrays) {
+      const addr = mem.alloc(bytes);
+      if (addr === 0) {
+        fresh.forEach((a, j) => mem.free(a, arrays[j]![1]));
+        return false;
+      }
+      fresh.push(addr);
+    }
+    // mem.alloc may have grown the memory: read the descriptor only now.
+    const d = this.desc >> 2;
+    arrays.forEach(([field, , oldBytes], j) => {
+      const old = mem.i32[d + (field >> 2)]!;
+      if (oldBytes > 0) mem.u8.copyWithin(fresh[j]!, old, old + oldBytes);
+      mem.free(old, oldBytes);
+      mem.i32[d + (field >> 2)] = fresh[j]!;
+    });
     this.freeSlots = resized(this.freeSlots, cap);
-    this.objNext = resized(this.objNext, n);
-    this.size = resized(this.size, n);
-    this.tag = resized(this.tag, n);
-    this.seq = resized(this.seq, n);
-    if (this.owner) this.owner = resized(this.owner, n);
     this.slotCap = cap;
+    this.bind();
     return true;
   }
 
@@ -177,10 +320,10 @@ export class SlabCache {
 
 export class SlabAllocator {
   readonly caches: SlabCache[];
-  /** class + 1 for every page of a live slab, 0 elsewhere. */
-  readonly pageClass: Uint8Array;
-  /** slab slot of every page of a live slab (stale elsewhere). */
-  readonly pageSlot: Int32Array;
+  /** class + 1 for every page of a live slab, 0 elsewhere (a view over the pool memory). */
+  pageClass!: Uint8Array;
+  /** slab slot of every page of a live slab, stale elsewhere (a view over the pool memory). */
+  pageSlot!: Int32Array;
   /** Out-parameters of locate(): class and slot of the object found. */
   cls = 0;
   slot = 0;
@@ -190,16 +333,30 @@ export class SlabAllocator {
   private readonly pageSize: number;
   private readonly shift: number;
   private readonly limit: number;
+  private readonly mem: PoolMemory;
 
-  constructor(buddy: BuddyAllocator, base: number, pageSize: number, trackOwners: boolean) {
+  /** `mem` must already hold the page maps at the addresses its header names. */
+  constructor(buddy: BuddyAllocator, base: number, pageSize: number, trackOwners: boolean, mem: PoolMemory) {
     this.buddy = buddy;
     this.base = base;
     this.pageSize = pageSize;
     this.shift = 31 - Math.clz32(pageSize);
     this.limit = buddy.pages * pageSize;
-    this.pageClass = new Uint8Array(buddy.pages);
-    this.pageSlot = new Int32Array(buddy.pages);
-    this.caches = SIZE_CLASSES.map((size, i) => new SlabCache(i, size, pageSize, buddy.pages, trackOwners));
+    this.mem = mem;
+    this.caches = SIZE_CLASSES.map((size, i) => new SlabCache(i, size, pageSize, buddy.pages, trackOwners, mem));
+    this.bindPageMaps();
+    mem.onGrow(() => {
+      this.bindPageMaps();
+      for (const k of this.caches) k.bind();
+    });
+  }
+
+  private bindPageMaps(): void {
+    const { mem } = this;
+    const buf = mem.memory.buffer;
+    const pages = this.buddy.pages;
+    this.pageClass = new Uint8Array(buf, mem.i32[H_PAGE_CLASS >> 2]!, pages);
+    this.pageSlot = new Int32Array(buf, mem.i32[H_PAGE_SLOT >> 2]!, pages);
   }
 
   /** Address of a new object of class c carrying the given metadata, or 0. */
@@ -213,11 +370,11 @@ export class SlabAllocator {
     const i = k.freeHead[s]!;
     const ops = k.objsPerSlab;
     const m = s * ops + i;
-    k.freeHead[s] = k.objNext[m]!;
+    if (i === k.fresh[s]) k.freeHead[s] = k.fresh[s] = i + 1;
+    else k.freeHead[s] = k.objNext(m);
     if (++k.inuse[s]! === ops) k.unlinkPartial(s);
-    k.size[m] = size;
-    k.tag[m] = tag;
-    k.seq[m] = seq;
+    k.resize(m, size, seq);
+    k.setTag(m, tag);
     if (k.owner !== null) k.owner[m] = owner;
     return this.base + k.slabPage[s]! * this.pageSize + i * k.objSize;
   }
@@ -237,9 +394,9 @@ export class SlabAllocator {
     const o = off - k.slabPage[s]! * this.pageSize;
     const sz = k.objSize;
     const i = (o / sz) | 0;
-    if (i * sz !== o || i >= k.objsPerSlab) return NIL;
+    if (i * sz !== o || i >= k.fresh[s]!) return NIL;
     const m = s * k.objsPerSlab + i;
-    if (k.tag[m] === 0) return NIL;
+    if (k.tag(m) === 0) return NIL;
     this.cls = cp - 1;
     this.slot = s;
     return m;
@@ -249,9 +406,10 @@ export class SlabAllocator {
   release(c: number, s: number, m: number): void {
     const k = this.caches[c]!;
     const ops = k.objsPerSlab;
-    k.tag[m] = 0;
-    k.objNext[m] = k.freeHead[s]!;
-    k.freeHead[s] = m - s * ops;
+    const i = m - s * ops;
+    k.setTag(m, 0);
+    k.setObjNext(m, k.freeHead[s]!);
+    k.freeHead[s] = i;
     const n = k.inuse[s]!;
     k.inuse[s] = n - 1;
     if (n === ops) k.pushPartial(s);
@@ -299,8 +457,9 @@ export class SlabAllocator {
         const page = k.slabPage[s]!;
         if (page === NIL || k.inuse[s] === 0) continue;
         const addr = this.base + page * this.pageSize;
-        for (let i = 0, m = s * ops; i < ops; i++, m++) {
-          if (k.tag[m] !== 0) fn(addr + i * k.objSize, k, m);
+        const fresh = k.fresh[s]!;
+        for (let i = 0, m = s * ops; i < fresh; i++, m++) {
+          if (k.tag(m) !== 0) fn(addr + i * k.objSize, k, m);
         }
       }
     }
@@ -322,11 +481,14 @@ export class SlabAllocator {
         const page = k.slabPage[s]!;
         if (page === NIL) continue;
         slabs++;
+        const fresh = k.fresh[s]!;
+        if (!(fresh >= 0 && fresh <= ops)) throw new Error(`${k.name}: slab ${s} fresh index ${fresh}`);
         let live = 0;
-        for (let i = 0; i < ops; i++) if (k.tag[s * ops + i] !== 0) live++;
-        let free = 0;
-        for (let i = k.freeHead[s]!; i !== NIL; i = k.objNext[s * ops + i]!) {
-          if (k.tag[s * ops + i] !== 0) throw new Error(`${k.name}: live object ${i} on free list of slab ${s}`);
+        for (let i = 0; i < fresh; i++) if (k.tag(s * ops + i) !== 0) live++;
+        let free = ops - fresh;
+        for (let i = k.freeHead[s]!; i !== fresh; i = k.objNext(s * ops + i)) {
+          if (!(i >= 0 && i < fresh)) throw new Error(`${k.name}: free list of slab ${s} links to ${i}`);
+          if (k.tag(s * ops + i) !== 0) throw new Error(`${k.name}: live object ${i} on free list of slab ${s}`);
           if (++free > ops) throw new Error(`${k.name}: cycle in free list of slab ${s}`);
         }
         if (live !== k.inuse[s] || live + free !== ops) throw new Error(`${k.name}: slab ${s} inuse ${k.inuse[s]}, live ${live}, free ${free}`);
@@ -364,16 +526,11 @@ export class SlabAllocator {
       }
       s = k.slotHigh++;
     }
-    const ops = k.objsPerSlab;
-    const m0 = s * ops;
-    for (let i = 0; i < ops; i++) {
-      k.objNext[m0 + i] = i + 1;
-      k.tag[m0 + i] = 0;
-    }
-    k.objNext[m0 + ops - 1] = NIL;
+    // Every object fresh: no record is touched (see the header).
     k.slabPage[s] = page;
     k.inuse[s] = 0;
     k.freeHead[s] = 0;
+    k.fresh[s] = 0;
     for (let q = page; q < page + k.pagesPerSlab; q++) {
       this.pageClass[q] = k.index + 1;
       this.pageSlot[q] = s;
@@ -383,8 +540,8 @@ export class SlabAllocator {
     return s;
   }
 
-  /** Slab s of k just became empty: keep it as the class's spare or free it. */
-  private emptied(k: SlabCache, s: number): void {
+  /** Slab s of k just became empty (here or in the fast path): keep it as the class's spare or free it. */
+  emptied(k: SlabCache, s: number): void {
     k.unlinkPartial(s);
     if (k.empty === NIL) {
       k.empty = s;

@@ -15,7 +15,6 @@
 import { hostFunctionRef } from '../../wasm/host-function.js';
 import { LuaImage } from '../../wasm/instance.js';
 import { LuaStrings } from '../../wasm/lua-strings.js';
-import { SIG_LUA_ALLOC } from '../../wasm/trampoline.js';
 import type { LunatikModule } from '../bindings/module.js';
 import { PagePool } from '../memory/index.js';
 import { CallBudget } from './budget.js';
@@ -81,8 +80,7 @@ export function startMachine(options: ResolvedOptions, log: KernelLog, modules: 
     removedStub: hostFunctionRef(strings, (L) => strings.raise(L, 'attempt to call a function of a removed module')),
     setOwner: trackOwners ? (label) => pool.setOwner(label) : undefined,
     pool,
-    allocFn: image.functions.install(SIG_LUA_ALLOC, (_ud: number, ptr: number, osize: number, nsize: number) =>
-      pool.luaAlloc(ptr, osize, nsize)),
+    allocFn: image.functions.place(pool.wasmAllocFunction(image.api.memory)),
     chunkName: image.cstring('=sysLua'),
     textMode: image.cstring('t'),
     L: 0,

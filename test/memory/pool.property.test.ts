@@ -171,7 +171,7 @@ function luaTypeOf(tag: number): string {
 
 test('random alloc/realloc/free sequences keep every invariant and merge back when all is freed', (t) => {
   fc.assert(
-    fc.property(geometryArb, fc.array(opArb, { minLength: 1, maxLength: 120 }), ({ pages, pageSize }, ops) => {
+    fc.property(geometryArb, fc.array(opArb, { minLength: 1, maxLength: 120, size: 'max' }), ({ pages, pageSize }, ops) => {
       const { pool, mem } = makePool(pages, pageSize);
       const fresh = makePool(pages, pageSize).pool;
       const h = new Harness(pool, mem);
@@ -198,8 +198,8 @@ test('reset() after any history gives a pool indistinguishable from a fresh one'
   fc.assert(
     fc.property(
       geometryArb,
-      fc.array(opArb, { maxLength: 80 }),
-      fc.array(opArb, { maxLength: 60 }),
+      fc.array(opArb, { maxLength: 80, size: 'max' }),
+      fc.array(opArb, { maxLength: 60, size: 'max' }),
       fc.boolean(),
       ({ pages, pageSize }, before, after, zeroBase) => {
         const extra = zeroBase ? { base: 0 } : {};
@@ -229,7 +229,7 @@ test('reset() after any history gives a pool indistinguishable from a fresh one'
 
 test('with base 0 no allocation is ever NULL', (t) => {
   fc.assert(
-    fc.property(fc.integer({ min: 1, max: 64 }), fc.array(opArb, { maxLength: 60 }), (pages, ops) => {
+    fc.property(fc.integer({ min: 1, max: 64 }), fc.array(opArb, { maxLength: 60, size: 'max' }), (pages, ops) => {
       const { pool, mem } = makePool(pages, 4096, { base: 0 });
       const h = new Harness(pool, mem);
       for (const op of ops) {
