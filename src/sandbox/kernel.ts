@@ -54,9 +54,9 @@ interface Outcome {
   bytes: Uint8Array;
 }
 
+/** Bytes as a string, one character per byte: a key that tells any two byte sequences apart. */
 function latin1(heap: Uint8Array, ptr: number, length: number): string {
-  // 'b' keeps byte sources apart from string sources whose UTF-8 differs from their latin1 spelling.
-  return `b${Buffer.from(heap.buffer, heap.byteOffset + ptr, length).toString('latin1')}`;
+  return Buffer.from(heap.buffer, heap.byteOffset + ptr, length).toString('latin1');
 }
 
 function describeModule(module: unknown): string {
@@ -327,26 +327,26 @@ export class Kernel {
     let ptr: number;
     let length: number;
     let key: string | null = null;
+    // Text and byte sources are cached apart: the text "é" and the byte "\xe9" are different programs.
+    const cache = chunkName !== '=sysLua' ? null : typeof code === 'string' ? machine.chunks?.text ?? null : machine.chunks?.bytes ?? null;
     if (typeof code === 'string') {
       // codeSz + 1 UTF-16 units always encode to more than codeSz bytes, and the extra unit
       // keeps a surrogate pair cut at the boundary from encoding as U+FFFD.
       [ptr, length] = strings.encodeIn(code.length > codeSz + 1 ? code.slice(0, codeSz + 1) : code);
-      // 's' and 'b' keep string and byte sources apart: `b...` as text is not `...` as bytes.
-      if (length === codeSz) key = ChunkCache.key(`s${code}`);
+      if (length === codeSz && cache !== null) key = ChunkCache.key(code);
       length = Math.min(length, codeSz);
     } else {
       ptr = strings.copyIn(code, codeSz);
       length = codeSz;
-      if (length <= MAX_CACHED_SOURCE) key = ChunkCache.key(latin1(image.u8, ptr, length));
+      if (length <= MAX_CACHED_SOURCE && cache !== null) key = ChunkCache.key(latin1(image.u8, ptr, length));
     }
     if (ptr === 0) return { rc: -errno.ENOMEM, bytes: encoder.encode('not enough memory to copy the code in') };
     length = withoutTrailingNul(image.u8.subarray(ptr, ptr + length), length);
-    if (chunkName !== '=sysLua' || machine.chunks === null) key = null;
 
     if (machine.L === 0) machine.L = this.openState(machine);
     const L = machine.L;
     const failedBefore = machine.pool.failedAllocations;
-    const cached = key === null ? undefined : machine.chunks!.get(key);
+    const cached = key === null ? undefined : cache!.get(key);
     let status: number;
     if (cached !== undefined) {
       api.lua_rawgeti(L, LUA_REGISTRYINDEX, cached);
@@ -354,7 +354,7 @@ export class Kernel {
     } else {
       const name = chunkName === '=sysLua' ? machine.chunkName : image.cstring(chunkName);
       status = api.luaL_loadbufferx(L, ptr, length, name, machine.textMode);
-      if (status === LUA_OK && key !== null && machine.chunks!.wanted(key)) this.cacheChunk(machine, L, key);
+      if (status === LUA_OK && key !== null && cache!.wanted(key)) this.cacheChunk(machine, cache!, L, key);
     }
     // Armed until endCall: a result's __tostring runs under the same limits as the script.
     machine.budget?.start(L);
@@ -380,7 +380,7 @@ export class Kernel {
   }
 
   /** Keeps the compiled chunk at the top of the stack in the cache (if the budget allows a registry slot). */
-  private cacheChunk(machine: Machine, L: number, key: string): void {
+  private cacheChunk(machine: Machine, cache: ChunkCache, L: number, key: string): void {
     const { api } = machine.image;
     let ref = 0;
     api.lua_pushvalue(L, -1);
@@ -388,12 +388,13 @@ export class Kernel {
       api.lua_settop(L, -2);
       return;
     }
-    for (const old of machine.chunks!.add(key, BigInt(ref))) api.luaL_unref(L, LUA_REGISTRYINDEX, Number(old));
+    for (const old of cache.add(key, BigInt(ref))) api.luaL_unref(L, LUA_REGISTRYINDEX, Number(old));
   }
 
   /** Out of memory: the cached chunks are the first thing the state can do without. */
   private dropChunks(machine: Machine, L: number): void {
-    for (const ref of machine.chunks?.clear() ?? []) machine.image.api.luaL_unref(L, LUA_REGISTRYINDEX, Number(ref));
+    const refs = machine.chunks === null ? [] : [...machine.chunks.text.clear(), ...machine.chunks.bytes.clear()];
+    for (const ref of refs) machine.image.api.luaL_unref(L, LUA_REGISTRYINDEX, Number(ref));
   }
 
   /** Leaves the machine ready for the next call: empty stack, or no state at all in isolate mode. */

@@ -36,8 +36,8 @@ export interface Machine extends ModuleHost {
   L: number;
   /** The per-call instruction budget and soft deadline (null when neither is set). */
   budget: CallBudget | null;
-  /** Compiled chunks of the persistent state (null in isolate mode, where every state is new). */
-  chunks: ChunkCache | null;
+  /** Compiled chunks of the persistent state, text and byte sources apart (null in isolate mode, where every state is new). */
+  chunks: { text: ChunkCache; bytes: ChunkCache } | null;
   /** How this machine's instance can serve another kernel. */
   spare: Spare;
 }
@@ -84,7 +84,7 @@ export function startMachine(options: ResolvedOptions, log: KernelLog, modules: 
     chunkName: image.cstring('=sysLua'),
     textMode: image.cstring('t'),
     L: 0,
-    chunks: options.isolate ? null : new ChunkCache(),
+    chunks: options.isolate ? null : { text: new ChunkCache(), bytes: new ChunkCache() },
     budget: instructionLimit === undefined && timeLimitMs === undefined
       ? null
       : new CallBudget(image, strings, instructionLimit, timeLimitMs),
