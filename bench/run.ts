@@ -9,9 +9,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { run as runBindings } from './bindings/index.js';
 import { run as runKernel } from './kernel/index.js';
+import { run as runThreads } from './threads/index.js';
 export const SUITES = {
   kernel: (quick: boolean, dir: string | undefined) => runKernel({ quick, dir }),
   bindings: (quick: boolean, dir: string | undefined) => runBindings({ quick, dir }),
+  threads: (quick: boolean, dir: string | undefined) => runThreads({ quick, dir }),
 } as const;
 
 export type SuiteName = keyof typeof SUITES;

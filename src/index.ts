@@ -13,6 +13,10 @@ export { errno, strerror, errnoName, type ErrnoName } from './sandbox/errno.js';
 export type { BootOptions } from './sandbox/options.js';
 export { formatRecord, type LogRecord } from './sandbox/klog.js';
 export { ImageMismatchError } from '../wasm/image.js';
+export {
+  KernelThread, type ThreadOptions, type SubmitOptions, type ThreadShutdownReport, type ThreadInfo,
+} from './sandbox/thread/kernel-thread.js';
+export { KernelPool, type PoolOptions, type PoolExecOptions, type PoolInfo } from './sandbox/pool/kernel-pool.js';
 
 let defaultKernel: Kernel | undefined;
 

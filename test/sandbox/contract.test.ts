@@ -466,7 +466,7 @@ test('-ETIME: the wall-clock limit stops a loop; isolate kernels and async work 
   await new Promise((resolve) => setImmediate(resolve));
   t.like(call(ak, 'return after'), { text: 'ran' }, 'the queue went on after the looping work');
 });
-test.todo('-EINTR: killed by the host or cancelled async work (no kill API on Kernel yet)');
+// -EINTR (a kernel thread killed, or async work cancelled) is the kernel threads' row: test/threads/async.test.ts.
 
 // ---------------------------------------------------------------- -EFAULT
 
