@@ -10,10 +10,23 @@ import { parseArgs } from 'node:util';
 import { run as runBindings } from './bindings/index.js';
 import { run as runKernel } from './kernel/index.js';
 import { run as runThreads } from './threads/index.js';
+import { compare, parseCompareArgs } from './compare/run.js';
+import { updateReadme } from './compare/readme.js';
+
+/** The engine comparison (issue 6), then the README's performance section from its results. */
+async function runCompare(quick: boolean, dir: string | undefined): Promise<void> {
+  const o = parseCompareArgs(quick ? ['--quick', ...(dir === undefined ? [] : ['--out', dir])] : []);
+  await compare(o);
+  // A quick run's timings mean nothing: the README keeps the last real results.
+  if (!quick) updateReadme(o.outDir);
+}
+
 export const SUITES = {
   kernel: (quick: boolean, dir: string | undefined) => runKernel({ quick, dir }),
   bindings: (quick: boolean, dir: string | undefined) => runBindings({ quick, dir }),
   threads: (quick: boolean, dir: string | undefined) => runThreads({ quick, dir }),
+  // Last: it runs every engine in fresh processes for several minutes.
+  compare: runCompare,
 } as const;
 
 export type SuiteName = keyof typeof SUITES;

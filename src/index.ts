@@ -12,7 +12,7 @@ export type { LeakRecord, MemInfo, SlabInfo } from './memory/index.js';
 export { errno, strerror, errnoName, type ErrnoName } from './sandbox/errno.js';
 export type { BootOptions } from './sandbox/options.js';
 export { formatRecord, type LogRecord } from './sandbox/klog.js';
-export { ImageMismatchError } from '../wasm/image.js';
+export { ImageMismatchError, setCompileStrategy, imageCompileInfo, type CompileStrategy, type CompileInfo } from '../wasm/image.js';
 export {
   KernelThread, type ThreadOptions, type SubmitOptions, type ThreadShutdownReport, type ThreadInfo,
 } from './sandbox/thread/kernel-thread.js';

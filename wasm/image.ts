@@ -1,18 +1,59 @@
 /*
  * Locates wasmoon's glue.wasm, compiles it once per process and checks that it is the
- * image this code was written for. Compilation is the expensive step (tens of ms);
- * instances are cheap (about a millisecond), so every kernel shares the one Module.
+ * image this code was written for. Compilation is the expensive step; instances are cheap
+ * (about a millisecond), so every kernel shares the one Module, and worker threads adopt
+ * it instead of compiling again. How it is compiled (and why luaV_execute gets TurboFan
+ * from its first call) is in compile.ts.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { EXPECTED_EXPORTS, EXPECTED_IMPORTS, WASMOON_VERSION, diffNames } from './abi.js';
+import { type CompileInfo, type CompileStrategy, COMPILE_STRATEGIES, compileImage, isCompileStrategy } from './compile.js';
+import { primeInterpreter } from './compile-prime.js';
+
+export { type CompileInfo, type CompileStrategy, COMPILE_STRATEGIES } from './compile.js';
 
 export class ImageMismatchError extends Error {
   override name = 'ImageMismatchError';
 }
 
 let cached: WebAssembly.Module | undefined;
+let cachedInfo: CompileInfo | undefined;
+let chosen: CompileStrategy | undefined;
+
+/** Environment variable that picks the compile strategy when the code did not. */
+export const COMPILE_ENV = 'LUNATIK_WASM_COMPILE';
+
+function strategyFromEnv(): CompileStrategy {
+  const value = process.env[COMPILE_ENV];
+  if (value === undefined || value === '') return 'hinted';
+  if (!isCompileStrategy(value)) {
+    throw new RangeError(`${COMPILE_ENV}=${value} is not a compile strategy (${COMPILE_STRATEGIES.join(', ')})`);
+  }
+  return value;
+}
+
+/**
+ * Chooses how the image is compiled (see compile.ts): `hinted` (the default), `optimized`
+ * or `baseline` (no V8 flag touched at all). The environment variable LUNATIK_WASM_COMPILE
+ * does the same without code. Call it before the first kernel boots: the image is compiled
+ * once per process, and asking for another strategy afterwards throws.
+ */
+export function setCompileStrategy(strategy: CompileStrategy): void {
+  if (!isCompileStrategy(strategy)) {
+    throw new RangeError(`unknown compile strategy ${String(strategy)} (${COMPILE_STRATEGIES.join(', ')})`);
+  }
+  if (cached !== undefined && (cachedInfo === undefined || cachedInfo.requested !== strategy)) {
+    throw new Error(`the Lua image is already compiled${cachedInfo ? ` with the ${cachedInfo.strategy} strategy` : ''}; choose the strategy before the first kernel boots`);
+  }
+  chosen = strategy;
+}
+
+/** How the image of this process was compiled, once it has been (undefined in a worker that adopted it). */
+export function imageCompileInfo(): CompileInfo | undefined {
+  return cachedInfo;
+}
 
 /** Absolute path of the glue.wasm shipped by the installed wasmoon. */
 export function imagePath(): string {
@@ -48,15 +89,25 @@ export function checkImage(module: WebAssembly.Module): void {
 /** The compiled, checked image; compiled on first use and shared by every kernel of the process. */
 export function loadImage(): WebAssembly.Module {
   if (cached === undefined) {
-    const module = new WebAssembly.Module(readFileSync(imagePath()));
+    const { module, info } = compileImage(readFileSync(imagePath()), chosen ?? strategyFromEnv());
     checkImage(module);
+    // With hints, luaV_execute's TurboFan compile happens now, not in the first script.
+    if (info.strategy === 'hinted') {
+      const primeMs = primeInterpreter(module);
+      if (primeMs !== undefined) info.primeMs = primeMs;
+    }
     cached = module;
+    cachedInfo = info;
   }
   return cached;
 }
 
-/** Lets a worker thread reuse a Module compiled elsewhere (Modules clone across threads without recompiling). */
+/**
+ * Lets a worker thread reuse a Module compiled elsewhere: Modules clone across threads
+ * without recompiling, and keep the compile strategy (and the code) they were built with.
+ */
 export function adoptImage(module: WebAssembly.Module): void {
   checkImage(module);
   cached = module;
+  cachedInfo = undefined;
 }

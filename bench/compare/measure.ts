@@ -1,7 +1,7 @@
 // Runs one (engine, workload) measurement in a fresh process and returns its outcome.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { EngineName } from '../engines/index.js';
+import { type EngineName, childEnv } from '../engines/index.js';
 import { run as runNative } from '../engines/native.js';
 import { type WorkloadName, workloadSource } from '../workloads/index.js';
 import { type Outcome, parseOutcome, settle } from './outcome.js';
@@ -16,7 +16,7 @@ export function measure(engine: EngineName, workload: WorkloadName, scale?: numb
   if (engine === 'native') return settle(() => runNative(workloadSource(workload, scale)));
   const args = [CHILD, engine, workload, ...(scale === undefined ? [] : [String(scale)])];
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: TIMEOUT_MS });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: TIMEOUT_MS, env: childEnv(engine) });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));

@@ -11,6 +11,8 @@ const COLORS: Record<EngineName, string> = {
   'lunatik-thread': '#2ca02c',
   wasmoon: '#ff7f0e',
   fengari: '#d62728',
+  'lunatik-baseline': '#9467bd',
+  'lunatik-optimized': '#17becf',
 };
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -3,12 +3,14 @@
 // Every (engine, workload) run happens in a fresh process; within each repetition the
 // engines take turns (starting engine rotated per repetition) so drift in the machine's
 // speed spreads over all of them. Writes compare.md, compare.json and compare.svg.
+// `npm run bench` runs it as its `compare` suite (bench/run.ts), then updates the README.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ENGINES, type EngineName, isEngine } from '../engines/index.js';
+import { parseArgs } from 'node:util';
+import { DEFAULT_ENGINES, ENGINES, type EngineName, isEngine } from '../engines/index.js';
 import { LUA_BINARY } from '../engines/native.js';
 import { QUICK_SCALE, WORKLOADS, type WorkloadName, isWorkload } from '../workloads/index.js';
 import { measure } from './measure.js';
@@ -29,45 +31,46 @@ export interface CompareOptions {
 
 export const RESULTS_DIR = fileURLToPath(new URL('../../../bench/results/', import.meta.url));
 
-export function parseArgs(argv: string[]): CompareOptions {
-  const o: CompareOptions = {
-    runs: 5, quick: false, engines: [...ENGINES], workloads: [...WORKLOADS], outDir: RESULTS_DIR,
+export const USAGE = 'usage: node dist/bench/compare/run.js [--runs N] [--quick] [--engines a,b] [--workloads x,y] [--out DIR]';
+
+function list<T extends string>(value: string, what: string, known: readonly T[], ok: (s: string) => s is T): T[] {
+  return value.split(',').map((item) => {
+    if (!ok(item)) throw new Error(`unknown ${what} ${item} (known: ${known.join(', ')})`);
+    return item;
+  });
+}
+
+export function parseCompareArgs(argv: string[]): CompareOptions {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      runs: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      engines: { type: 'string' },
+      workloads: { type: 'string' },
+      out: { type: 'string' },
+    },
+  });
+  const quick = values.quick ?? false;
+  let runs = 5;
+  if (values.runs !== undefined) {
+    runs = Number(values.runs);
+    if (!Number.isSafeInteger(runs) || runs < 1) throw new Error('--runs must be a positive integer');
+  } else if (quick) {
+    runs = 1;
+  }
+  return {
+    runs,
+    quick,
+    engines: values.engines === undefined ? [...DEFAULT_ENGINES] : list(values.engines, 'engine', ENGINES, isEngine),
+    workloads: values.workloads === undefined ? [...WORKLOADS] : list(values.workloads, 'workload', WORKLOADS, isWorkload),
+    // A quick run (CI) checks that everything runs and agrees; its timings mean nothing, so it
+    // must not overwrite the real results unless asked to.
+    outDir: values.out ?? (quick ? join(tmpdir(), 'lunatik-bench-quick') : RESULTS_DIR),
     log: (line) => process.stderr.write(line + '\n'),
   };
-  let runsGiven = false;
-  let outGiven = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--quick') o.quick = true;
-    else if (a === '--runs') {
-      o.runs = Number(value());
-      runsGiven = true;
-      if (!Number.isSafeInteger(o.runs) || o.runs < 1) throw new Error('--runs must be a positive integer');
-    } else if (a === '--engines') {
-      o.engines = value().split(',').map((e) => {
-        if (!isEngine(e)) throw new Error(`unknown engine ${e} (known: ${ENGINES.join(', ')})`);
-        return e;
-      });
-    } else if (a === '--workloads') {
-      o.workloads = value().split(',').map((w) => {
-        if (!isWorkload(w)) throw new Error(`unknown workload ${w} (known: ${WORKLOADS.join(', ')})`);
-        return w;
-      });
-    } else if (a === '--out') {
-      o.outDir = value();
-      outGiven = true;
-    } else throw new Error(`unknown option ${a}`);
-  }
-  // A quick run (CI) checks that everything runs and agrees; its timings mean nothing, so it
-  // must not overwrite the real results unless asked to.
-  if (o.quick && !runsGiven) o.runs = 1;
-  if (o.quick && !outGiven) o.outDir = join(tmpdir(), 'lunatik-bench-quick');
-  return o;
 }
 
 function luaVersion(): string | undefined {
@@ -94,12 +97,15 @@ export async function runComparison(o: CompareOptions): Promise<Report> {
         list.push(outcome);
         raw.get(e)!.set(w, list);
         o.log(`run ${rep + 1}/${o.runs} ${w} ${e}: ` +
-          (outcome.status === 'ok' ? `${outcome.ms.toFixed(1)} ms -> ${outcome.result}` : `ERROR ${outcome.error.split('\n')[0]}`));
+          (outcome.status === 'ok'
+            ? `${outcome.ms.toFixed(1)} ms${outcome.cpuMs === undefined ? '' : ` (CPU ${outcome.cpuMs.toFixed(1)} ms)`} -> ${outcome.result}`
+            : `ERROR ${outcome.error.split('\n')[0]}`));
       }
     }
   }
   o.log('measuring process start-up');
-  const startup = measureStartup(10);
+  const startupRuns = o.quick ? 2 : 10;
+  const startup = measureStartup(startupRuns);
   const lua = luaVersion();
   return {
     generated: new Date().toISOString(),
@@ -108,6 +114,7 @@ export async function runComparison(o: CompareOptions): Promise<Report> {
     quick: o.quick,
     ...summarize(raw, o.engines, o.workloads, unavailable),
     startup,
+    startupRuns,
   };
 }
 
@@ -130,12 +137,29 @@ export function problems(r: Report): string[] {
   return r.notes.filter((n) => /^(MISMATCH|UNSTABLE|ERROR) /.test(n));
 }
 
-async function main(): Promise<void> {
-  const o = parseArgs(process.argv.slice(2));
+/** Runs the comparison, writes its files and prints its markdown; the report is returned. */
+export async function compare(o: CompareOptions): Promise<Report> {
   const report = await runComparison(o);
   for (const path of writeReport(report, o.outDir)) o.log(`wrote ${path}`);
   process.stdout.write(renderMarkdown(report));
-  if (problems(report).length) process.exitCode = 1;
+  const bad = problems(report);
+  if (bad.length) {
+    o.log(`problems:\n${bad.join('\n')}`);
+    process.exitCode = 1;
+  }
+  return report;
+}
+
+async function main(): Promise<void> {
+  let o: CompareOptions;
+  try {
+    o = parseCompareArgs(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n${USAGE}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  await compare(o);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

@@ -29,6 +29,17 @@ export interface LunatikApi {
 }
 
 const INDEX_URL = new URL('../../src/index.js', import.meta.url).href;
+const IMAGE_URL = new URL('../../wasm/image.js', import.meta.url).href;
+
+/** The compile strategy the process's image got, if the image module says (wasm/compile.ts). */
+export async function compileStrategy(): Promise<string | undefined> {
+  try {
+    const image = (await import(IMAGE_URL)) as { imageCompileInfo?: () => { strategy: string } | undefined };
+    return image.imageCompileInfo?.()?.strategy;
+  } catch {
+    return undefined;
+  }
+}
 
 export async function loadLunatik(): Promise<LunatikApi> {
   try {

@@ -1,5 +1,5 @@
 // lunatik-wasm kernel thread: the kernel lives in a worker, exec is a synchronous round trip.
-import { type Adapter, Unavailable } from './types.js';
+import { type Adapter, Unavailable, cpuSince } from './types.js';
 import { create, execute, loadLunatik } from './lunatik-api.js';
 
 // A deadline no workload reaches, even on a slow machine: the thread must not cut a run.
@@ -14,9 +14,11 @@ export const run: Adapter = async (source) => {
   const thread = await create('KernelThread.spawn', () => KernelThread.spawn({ deadlineMs: DEADLINE_MS }));
   const createMs = performance.now() - t0;
   try {
+    const c1 = process.cpuUsage();
     const t1 = performance.now();
     const result = await execute(thread, source);
-    return { result, ms: performance.now() - t1, createMs };
+    const ms = performance.now() - t1;
+    return { result, ms, cpuMs: cpuSince(c1), createMs };
   } finally {
     await thread.close();
   }

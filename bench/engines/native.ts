@@ -44,7 +44,7 @@ export const run: Adapter = (source) =>
       } else if (status !== 'ok') {
         reject(new ScriptError(result));
       } else {
-        resolve({ result, ms, createMs: Math.max(0, wall - ms) });
+        resolve({ result, ms, cpuMs: ms, createMs: Math.max(0, wall - ms) });
       }
     });
     child.stdin.end(source);
