@@ -2,7 +2,8 @@
  * Text the CLI and the demo share: how a failed chunk reads, and the version line.
  */
 import { readFileSync } from 'node:fs';
-import { errnoName, strerror, type ExecResult } from '../index.js';
+import { errnoName, strerror } from '../sandbox/errno.js';
+import type { ExecResult } from '../sandbox/kernel.js';
 
 /** `script.lua:1: boom (ECANCELED: Operation canceled)`. */
 export function describeFailure(result: ExecResult): string {

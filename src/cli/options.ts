@@ -6,7 +6,9 @@
  *
  * Adding an option is one line here.
  */
-import { formatRecord, type BootOptions, type Kernel } from '../index.js';
+import { formatRecord } from '../sandbox/klog.js';
+import type { Kernel } from '../sandbox/kernel.js';
+import type { BootOptions } from '../sandbox/options.js';
 
 export interface CliOption {
   /** `--name`; a single letter is a lua-style short option (`-e`). */

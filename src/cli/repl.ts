@@ -5,7 +5,9 @@
  * is incomplete, and node:repl keeps reading lines (Recoverable).
  */
 import repl from 'node:repl';
-import { errno, formatRecord, type ExecResult, type Kernel } from '../index.js';
+import { errno } from '../sandbox/errno.js';
+import type { ExecResult, Kernel } from '../sandbox/kernel.js';
+import { formatRecord } from '../sandbox/klog.js';
 import { describeFailure } from './format.js';
 
 export interface ReplStreams {

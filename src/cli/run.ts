@@ -6,11 +6,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
-import { Kernel, strerror, type BootOptions } from '../index.js';
+// The kernel's own modules, not the package index: the CLI needs no threads or pool (piscina).
+import { strerror } from '../sandbox/errno.js';
+import { Kernel } from '../sandbox/kernel.js';
+import type { BootOptions } from '../sandbox/options.js';
 import { parseCommandLine, usage, type Invocation } from './args.js';
 import { describeFailure, versionLine } from './format.js';
 import { OPTIONS, UsageError } from './options.js';
-import { startRepl } from './repl.js';
 
 export interface CliStreams {
   readonly stdin: NodeJS.ReadableStream & { isTTY?: boolean };
@@ -68,6 +70,8 @@ async function runAll(kernel: Kernel, { values, script, scriptArgs }: Invocation
 
   const nothingToRun = script === undefined && values.e === undefined;
   if (values.i === true || nothingToRun && io.stdin.isTTY === true) {
+    // Loaded only when asked for: node:repl is a good part of the start-up of a one-line -e.
+    const { startRepl } = await import('./repl.js');
     await startRepl(kernel, { input: io.stdin, output: io.stdout }, versionLine());
   } else if (nothingToRun) {
     run(withoutShebang(await readAll(io.stdin)), 'stdin');
