@@ -1,6 +1,7 @@
-// Generated from wasm/buffer-access.wat by test/bindings/wat.ts (wabt's wat2wasm): do not edit.
-// Regenerate: npx tsc -p tsconfig.json && node dist/test/bindings/wat.js --write && npx tsc -p tsconfig.json
-// 885 bytes.
+// Generated from wasm/buffer-access.wat by test/wat.ts (wabt's wat2wasm): do not edit.
+// Regenerate: npx tsc -p tsconfig.json && node dist/test/wat.js --write && npx tsc -p tsconfig.json
+
+// wasm/buffer-access.wat, 885 bytes.
 export const BUFFER_ACCESS_WASM = new Uint8Array([
   0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x24, 0x06, 0x60, 0x01, 0x7f, 0x01, 0x7f,
   0x60, 0x02, 0x7f, 0x7f, 0x01, 0x7f, 0x60, 0x03, 0x7f, 0x7f, 0x7f, 0x01, 0x7e, 0x60, 0x02, 0x7f,

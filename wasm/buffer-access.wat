@@ -4,7 +4,7 @@
 ;; This file is the source. wasm/buffer-access.bytes.ts holds the bytes wat2wasm (wabt)
 ;; makes of it; test/bindings/buffer-access-wat.test.ts assembles this file again and
 ;; fails if the two differ. After editing this file:
-;;   npx tsc -p tsconfig.json && node dist/test/bindings/wat.js --write && npx tsc -p tsconfig.json
+;;   npx tsc -p tsconfig.json && node dist/test/wat.js --write && npx tsc -p tsconfig.json
 ;;
 ;; A buffer is a full userdata with no user values, laid out as
 ;;   offset 0: u32 size in bytes

@@ -12,8 +12,7 @@
  * is garbage once this returns. Priming is an optimization only: any failure is swallowed
  * (the first script then compiles luaV_execute itself, as without priming).
  */
-import type { LuaApi } from './lua-api.js';
-import { buildSyscallTable, type ImageLink } from './syscall-table.js';
+import { LuaImage } from './instance.js';
 
 // Enough for the image's own start-up and one tiny state.
 const PRIME_MAX_MEMORY = 64 * 1024 * 1024;
@@ -22,19 +21,7 @@ const PRIME_MAX_MEMORY = 64 * 1024 * 1024;
 export function primeInterpreter(module: WebAssembly.Module): number | undefined {
   const t0 = performance.now();
   try {
-    let link: ImageLink | undefined;
-    const imports = buildSyscallTable({ console: () => undefined, maxMemoryBytes: PRIME_MAX_MEMORY }, () => link!);
-    const api = new WebAssembly.Instance(module, imports).exports as unknown as LuaApi;
-    link = {
-      memory: api.memory,
-      table: api.__indirect_function_table,
-      stackSave: api.stackSave,
-      stackRestore: api.stackRestore,
-      setThrew: api.setThrew,
-      errnoLocation: api.__errno_location,
-    };
-    api.emscripten_stack_init();
-    api.__wasm_call_ctors();
+    const { api } = LuaImage.instantiate({ console: () => undefined, maxMemoryBytes: PRIME_MAX_MEMORY }, module);
     const L = api.luaL_newstate();
     if (L === 0) return undefined;
     try {

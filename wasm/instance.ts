@@ -26,10 +26,11 @@ export class LuaImage {
     this.f64View = new Float64Array(api.memory.buffer);
   }
 
-  static instantiate(host: SyscallHost): LuaImage {
+  /** A new instance of `module` (default: this process's checked image) behind our syscall table. */
+  static instantiate(host: SyscallHost, module: WebAssembly.Module = loadImage()): LuaImage {
     let link: ImageLink | undefined;
     const imports = buildSyscallTable(host, () => link!);
-    const instance = new WebAssembly.Instance(loadImage(), imports);
+    const instance = new WebAssembly.Instance(module, imports);
     const api = instance.exports as unknown as LuaApi;
     link = {
       memory: api.memory,

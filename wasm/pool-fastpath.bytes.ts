@@ -1,5 +1,5 @@
-// Generated from wasm/pool-fastpath.wat and wasm/pool-copy.wat by test/memory/pool-wat.ts (wabt's wat2wasm): do not edit.
-// Regenerate: npx tsc -p tsconfig.json && node dist/test/memory/pool-wat.js --write && npx tsc -p tsconfig.json
+// Generated from wasm/pool-fastpath.wat and wasm/pool-copy.wat by test/wat.ts (wabt's wat2wasm): do not edit.
+// Regenerate: npx tsc -p tsconfig.json && node dist/test/wat.js --write && npx tsc -p tsconfig.json
 
 // wasm/pool-fastpath.wat, 1681 bytes.
 export const POOL_FASTPATH_WASM = new Uint8Array([

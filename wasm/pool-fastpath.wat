@@ -4,7 +4,7 @@
 ;; This file is the source. wasm/pool-fastpath.bytes.ts holds the bytes wat2wasm (wabt)
 ;; makes of it; test/memory/pool-fastpath.test.ts assembles this file again and fails if
 ;; the two differ. After editing this file:
-;;   npx tsc -p tsconfig.json && node dist/test/memory/pool-wat.js --write && npx tsc -p tsconfig.json
+;;   npx tsc -p tsconfig.json && node dist/test/wat.js --write && npx tsc -p tsconfig.json
 ;;
 ;; The module addresses one memory: the pool's own (src/memory/pool-memory.ts), never the
 ;; Lua image's, so Lua's C code cannot reach the allocator's bookkeeping. It never reads

@@ -5,17 +5,16 @@
 // the pool's own memory.
 import test from 'ava';
 import fc from 'fast-check';
-import { readFileSync } from 'node:fs';
 import { PagePool, sizeClassOf } from '../../src/memory/index.js';
 import { POOL_COPY_WASM, POOL_FASTPATH_WASM } from '../../wasm/pool-fastpath.bytes.js';
 import { poolCopyModule, poolFastPathModule } from '../../wasm/pool-fastpath.js';
 import { categoryOf, emptyByType, fill, firstMismatch, makePool, snapshot } from './helpers.js';
-import { BYTES_PATH, COPY_WAT_PATH, WAT_PATH, assemble, renderCurrent } from './pool-wat.js';
+import { POOL_FASTPATH, assemble, committed, render } from '../wat.js';
 
-test('the committed bytes are wat2wasm of pool-fastpath.wat and pool-copy.wat (else: node dist/test/memory/pool-wat.js --write)', async (t) => {
-  t.deepEqual([...POOL_FASTPATH_WASM], [...(await assemble(WAT_PATH))]);
-  t.deepEqual([...POOL_COPY_WASM], [...(await assemble(COPY_WAT_PATH))]);
-  t.is(readFileSync(BYTES_PATH, 'utf8'), await renderCurrent(), 'the generated file is exactly what the generator writes');
+test('the committed bytes are wat2wasm of pool-fastpath.wat and pool-copy.wat (else: node dist/test/wat.js --write)', async (t) => {
+  t.deepEqual([...POOL_FASTPATH_WASM], [...(await assemble('wasm/pool-fastpath.wat'))]);
+  t.deepEqual([...POOL_COPY_WASM], [...(await assemble('wasm/pool-copy.wat'))]);
+  t.is(committed(POOL_FASTPATH), await render(POOL_FASTPATH), 'the generated file is exactly what the generator writes');
 });
 
 test('the modules have the imports and exports the loader expects', (t) => {
