@@ -418,7 +418,7 @@ export class Kernel {
     setImmediate(() => this.drainWork());
   }
 
-  /** Runs queued fire-and-forget work in submission order; results are discarded, as in lunatik-ng. */
+  /** Runs queued fire-and-forget work in submission order; values are discarded, as in lunatik-ng, failures logged. */
   private drainWork(): void {
     this.workScheduled = false;
     while (this.workQueue.length > 0 && !this.down) {
@@ -428,7 +428,9 @@ export class Kernel {
         return;
       }
       const code = this.workQueue.shift()!;
-      this.run(code, code.length, '=sysLua');
+      const outcome = this.run(code, code.length, '=sysLua');
+      // Nobody waits for the value, as in lunatik-ng; a failure is still worth a log record.
+      if (outcome.rc < 0) this.log.write(KERN_ERR, `async sysLua: ${errnoName(outcome.rc)}: ${decoder.decode(outcome.bytes)}`);
     }
   }
 }

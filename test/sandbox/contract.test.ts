@@ -659,7 +659,7 @@ test('async: result null and resultSz 0 returns 0 at once and runs later, in sub
   t.is(submit('order = (order or "") .. "a"'), 0);
   t.is(call(ak, 'return order').rc, 0, 'not run yet: nil');
   t.is(submit('order = (order or "") .. "b"'), 0);
-  t.is(submit('error("async errors are discarded")'), 0);
+  t.is(submit('error("async errors are logged")'), 0);
   t.is(submit('x ='), 0, 'syntax errors too');
   const bytes = utf8('order = (order or "") .. "c"');
   t.is(ak.sysLua(bytes, bytes.length, null, 0), 0);
@@ -668,6 +668,8 @@ test('async: result null and resultSz 0 returns 0 at once and runs later, in sub
   await new Promise((resolve) => setImmediate(resolve));
   await new Promise((resolve) => setImmediate(resolve));
   t.like(call(ak, 'return order'), { text: 'abcd' });
+  t.true(ak.dmesg().some((r) => r.level === 3 && /ECANCELED: sysLua:1: async errors are logged/.test(r.text)));
+  t.true(ak.dmesg().some((r) => r.level === 3 && /ENOEXEC/.test(r.text)));
   assertServes(t, ak);
 });
 
