@@ -8,17 +8,20 @@
  * sources that contain `_ENV` are never cached. Invariants: every ref held here is a
  * live registry reference to a Lua function; at most `capacity` of them; the least
  * recently used is dropped first (its ref is returned to the caller to unref). A source
- * is cached the second time it is seen, so a stream of distinct sources costs a Set
- * lookup, not a registry reference made and dropped on every call.
+ * is cached the second time it is seen, so a stream of distinct sources costs a look at
+ * one slot of a small direct-mapped table (no allocation), not a registry reference made
+ * and dropped on every call.
  */
 
 const ENV_TOKEN = '_ENV';
 /** Sources longer than this are compiled every time: keying them costs more than it saves. */
 export const MAX_CACHED_SOURCE = 16 * 1024;
+const SEEN_SLOTS = 256;
 
 export class ChunkCache {
   private readonly refs = new Map<string, bigint>();
-  private seenOnce = new Set<string>();
+  /** Sources seen once, by a cheap hash; a collision only delays a source's caching. */
+  private readonly seenOnce: (string | undefined)[] = new Array<string | undefined>(SEEN_SLOTS);
 
   constructor(readonly capacity = 64) {}
 
@@ -39,10 +42,9 @@ export class ChunkCache {
 
   /** True the second time (and after) a key is offered: worth compiling once and keeping. */
   wanted(key: string): boolean {
-    if (this.seenOnce.has(key)) return true;
-    // Bounded like the cache itself: forgetting a key only delays its caching.
-    if (this.seenOnce.size >= this.capacity * 4) this.seenOnce = new Set();
-    this.seenOnce.add(key);
+    const slot = (key.length * 31 + key.charCodeAt(key.length - 1) * 7 + key.charCodeAt(key.length >> 1)) & (SEEN_SLOTS - 1);
+    if (this.seenOnce[slot] === key) return true;
+    this.seenOnce[slot] = key;
     return false;
   }
 
@@ -55,7 +57,6 @@ export class ChunkCache {
       evicted.push(oldRef);
     }
     this.refs.set(key, ref);
-    this.seenOnce.delete(key);
     return evicted;
   }
 
