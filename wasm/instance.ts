@@ -13,7 +13,8 @@ const encoder = new TextEncoder();
 export class LuaImage {
   readonly api: LuaApi;
   readonly functions: FunctionTable;
-  private u8View: Uint8Array;
+  // A Buffer (a Uint8Array) so strings can be encoded into it with write(), allocating nothing.
+  private u8View: Buffer;
   private i32View: Int32Array;
   private f64View: Float64Array;
   private readonly cstrings = new Map<string, number>();
@@ -21,7 +22,7 @@ export class LuaImage {
   private constructor(api: LuaApi) {
     this.api = api;
     this.functions = new FunctionTable(api.__indirect_function_table);
-    this.u8View = new Uint8Array(api.memory.buffer);
+    this.u8View = Buffer.from(api.memory.buffer);
     this.i32View = new Int32Array(api.memory.buffer);
     this.f64View = new Float64Array(api.memory.buffer);
   }
@@ -51,7 +52,7 @@ export class LuaImage {
   }
 
   /** Byte view of the whole memory; re-created when the memory has grown (growth detaches old views). */
-  get u8(): Uint8Array {
+  get u8(): Buffer {
     if (this.u8View.byteLength === 0) this.refreshViews();
     return this.u8View;
   }
@@ -72,7 +73,7 @@ export class LuaImage {
 
   private refreshViews(): void {
     const { buffer } = this.api.memory;
-    this.u8View = new Uint8Array(buffer);
+    this.u8View = Buffer.from(buffer);
     this.i32View = new Int32Array(buffer);
     this.f64View = new Float64Array(buffer);
   }

@@ -8,7 +8,6 @@
  */
 import type { LuaImage } from './instance.js';
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /*
@@ -89,8 +88,9 @@ export class LuaStrings {
     // A UTF-16 code unit never needs more than 3 UTF-8 bytes.
     const ptr = this.reserve(s.length * 3 + 1);
     if (ptr === 0) return [0, 0];
-    const { written } = encoder.encodeInto(s, this.image.u8.subarray(ptr, ptr + s.length * 3));
-    this.image.u8[ptr + written] = 0;
+    const heap = this.image.u8;
+    const written = heap.write(s, ptr, s.length * 3, 'utf8');
+    heap[ptr + written] = 0;
     return [ptr, written];
   }
 
