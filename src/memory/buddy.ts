@@ -83,11 +83,19 @@ export class BuddyAllocator {
     if (order < 0 || order > MAX_ORDER) return NIL;
     const avail = this.mask & ALL_ORDERS & ~((1 << order) - 1);
     if (avail === 0) return NIL;
-    let o = 31 - Math.clz32(avail & -avail);
-    const p = this.head[o];
+    const o = 31 - Math.clz32(avail & -avail);
+    const p = this.head[o]!;
+    this.takeDown(p, o, order);
+    return p;
+  }
+
+  /**
+   * Unlinks the free block of order o at p and splits it down to `order`.
+   * Split from the top: the upper halves go back, the lower half is kept, so
+   * the block taken is the lowest-addressed piece (less scatter).
+   */
+  private takeDown(p: number, o: number, order: number): void {
     this.unlink(p, o);
-    // Split from the top: the upper halves go back, the lower half is kept,
-    // so the returned block is the lowest-addressed piece (less scatter).
     while (o > order) {
       o--;
       this.push(p + (1 << o), o);
@@ -95,7 +103,6 @@ export class BuddyAllocator {
     this.state[p] = USED;
     this.order[p] = order;
     this.nfree -= 1 << order;
-    return p;
   }
 
   /**
@@ -106,16 +113,9 @@ export class BuddyAllocator {
    */
   claim(p: number, order: number): boolean {
     if (!(p >= 0 && p < this.pages) || this.state[p] !== FREE) return false;
-    let o = this.order[p];
+    const o = this.order[p]!;
     if (order < 0 || order > o) return false;
-    this.unlink(p, o);
-    while (o > order) {
-      o--;
-      this.push(p + (1 << o), o);
-    }
-    this.state[p] = USED;
-    this.order[p] = order;
-    this.nfree -= 1 << order;
+    this.takeDown(p, o, order);
     return true;
   }
 
