@@ -121,16 +121,13 @@ export interface LuaApi {
 }
 
 export const LUA_OK = 0;
-export const LUA_YIELD = 1;
 export const LUA_ERRRUN = 2;
 export const LUA_ERRSYNTAX = 3;
 export const LUA_ERRMEM = 4;
-export const LUA_ERRERR = 5;
 
 export const LUA_TNONE = -1;
 export const LUA_TNIL = 0;
 export const LUA_TBOOLEAN = 1;
-export const LUA_TLIGHTUSERDATA = 2;
 export const LUA_TNUMBER = 3;
 export const LUA_TSTRING = 4;
 export const LUA_TTABLE = 5;
@@ -141,11 +138,7 @@ export const LUA_TTHREAD = 8;
 export const LUA_MULTRET = -1;
 /** -LUAI_MAXSTACK - 1000, with LUAI_MAXSTACK = 1,000,000 on this 32-bit build. */
 export const LUA_REGISTRYINDEX = -1001000;
-export const LUA_RIDX_GLOBALS = 2n;
 
-export const LUA_MASKCALL = 1 << 0;
-export const LUA_MASKRET = 1 << 1;
-export const LUA_MASKLINE = 1 << 2;
 export const LUA_MASKCOUNT = 1 << 3;
 
 export function upvalueIndex(i: number): number {

@@ -7,7 +7,7 @@
  *
  * Both work on the bytes where they are, in the image's memory: @noble/hashes reads a
  * view of the buffer, randomFillSync writes into the new buffer; nothing is copied out.
- * Any size within the memory budget works (lunatik-ng's PAGE_SIZE limit was a TODO).
+ * Any size within the memory budget works (lunatik-ng capped it at PAGE_SIZE, marked there as work still to do).
  */
 import { sha1 } from '@noble/hashes/legacy.js';
 import { randomFillSync } from 'node:crypto';

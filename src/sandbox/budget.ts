@@ -37,7 +37,7 @@ export class CallBudget {
       this.charged += this.granularity;
       if (this.exceeded === null) {
         if (this.instructions !== undefined && this.charged >= this.instructions) this.exceeded = 'instructions';
-        else if (performance.now() > this.deadline) this.exceeded = 'time';
+        else if (this.timeMs !== undefined && performance.now() > this.deadline) this.exceeded = 'time';
       }
       if (this.exceeded !== null) {
         this.image.api.lua_sethook(L, this.hookFn, LUA_MASKCOUNT, 1);

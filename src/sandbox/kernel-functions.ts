@@ -68,13 +68,8 @@ export function installKernelFunctions(image: LuaImage, strings: LuaStrings, log
     return api.lua_gettop(L);
   };
 
-  const guardedHandler = install((L) => {
-    if (limits.limitExceeded()) return 1;
-    api.lua_pushvalue(L, upvalueIndex(1));
-    api.lua_rotate(L, 1, 1);
-    api.lua_callk(L, api.lua_gettop(L) - 1, 1, 0, 0);
-    return 1;
-  });
+  // Lua keeps the handler's first result (nil if none), as it does for the original handler.
+  const guardedHandler = install((L) => (limits.limitExceeded() ? 1 : callOriginal(L)));
 
   let pendingWarning = '';
   let protectedBody: ((L: number) => void) | null = null;

@@ -341,7 +341,7 @@ export class Kernel {
       if (length <= MAX_CACHED_SOURCE && cache !== null) key = ChunkCache.key(latin1(image.u8, ptr, length));
     }
     if (ptr === 0) return { rc: -errno.ENOMEM, bytes: encoder.encode('not enough memory to copy the code in') };
-    length = withoutTrailingNul(image.u8.subarray(ptr, ptr + length), length);
+    length = withoutTrailingNul(image.u8, ptr, length);
 
     if (machine.L === 0) machine.L = this.openState(machine);
     const L = machine.L;
@@ -359,8 +359,9 @@ export class Kernel {
     // Armed until endCall: a result's __tostring runs under the same limits as the script.
     machine.budget?.start(L);
     if (status === LUA_OK) status = api.lua_pcallk(L, 0, 1, 0, 0, 0);
-    const limit = machine.budget?.limitExceeded;
-    if (limit) return { rc: -errno.ETIME, bytes: encoder.encode(machine.budget!.message) };
+    // A coroutine that hit the limit only made its resume fail: the main thread may have
+    // returned normally since. Exceeding is -ETIME however the script ended.
+    if (machine.budget?.limitExceeded) return { rc: -errno.ETIME, bytes: encoder.encode(machine.budget.message) };
     if (status === LUA_OK) {
       const value = machine.results.result(L);
       if ('bytes' in value) return { rc: value.bytes.length, bytes: value.bytes };

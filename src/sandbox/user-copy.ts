@@ -48,9 +48,9 @@ export function copyFromUser(code: UserCode, codeSz: number): Uint8Array {
   return typeof code === 'string' ? Buffer.from(code, 'utf8').subarray(0, codeSz) : uint8View(code, codeSz)!.slice();
 }
 
-/** Length of the code sysLua runs: lunatik-ng counted the terminating NUL in code_sz, so one trailing NUL is dropped. */
-export function withoutTrailingNul(bytes: Uint8Array, length: number): number {
-  return length > 0 && bytes[length - 1] === 0 ? length - 1 : length;
+/** Length of the code sysLua runs, `length` bytes at `offset`: lunatik-ng counted the terminating NUL in code_sz, so one trailing NUL is dropped. */
+export function withoutTrailingNul(bytes: Uint8Array, offset: number, length: number): number {
+  return length > 0 && bytes[offset + length - 1] === 0 ? length - 1 : length;
 }
 
 /** snprintf: the first min(n, resultSz - 1) bytes then a NUL; returns n, the whole length. */
