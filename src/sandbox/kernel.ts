@@ -32,8 +32,8 @@ export interface ExecResult {
 
 /** What the last synchronous call cost. */
 export interface CallStats {
-  /** VM instructions charged, when an instruction budget or time limit is set (a multiple of 1000, or of the budget if smaller). */
-  instructions?: number;
+  /** Fuel the call used: Lua instructions plus the units of metered C loops; exact, the same in every run. */
+  instructions: number;
   /** Allocations (and reallocations) the Lua state made during the call. */
   allocations: number;
   /** Bytes the Lua state allocated during the call. */
@@ -270,7 +270,7 @@ export class Kernel {
   }
 
   private openState(machine: Machine): number {
-    return openState(machine.image, machine.allocFn, machine.fns, machine.budget !== null, (L) => {
+    return openState(machine.image, machine.allocFn, machine.fns, (L) => {
       for (const module of this.modules.modules) applyModule(module.name, machine, L);
     });
   }
@@ -290,7 +290,7 @@ export class Kernel {
         return this.execute(machine, code, codeSz, chunkName);
       } finally {
         this.stats = {
-          instructions: machine.budget?.instructionsCharged,
+          instructions: machine.budget.used,
           allocations: pool.allocationCount - allocationsBefore,
           allocatedBytes: pool.allocatedBytes - allocatedBefore,
           peakBytes: pool.peakBytes,
@@ -299,6 +299,8 @@ export class Kernel {
       }
     } catch (e) {
       if (e instanceof StateMemoryError) return { rc: -errno.ENOMEM, bytes: encoder.encode(e.message) };
+      // The image traps when one operation overruns a spent budget where no error can be raised (lfuel.c).
+      if (machine?.budget.limitExceeded) return this.panic(e, -errno.ETIME, machine.budget.message);
       return this.panic(e);
     } finally {
       try {
@@ -314,11 +316,11 @@ export class Kernel {
    * Anything thrown up to here (a trap, a Lua panic, a JS stack overflow that cut through
    * Wasm frames) leaves the instance untrustworthy: drop it whole; the next call boots anew.
    */
-  private panic(e: unknown): Outcome {
+  private panic(e: unknown, rc = -errno.ECANCELED, reason?: string): Outcome {
     this.machine = null;
-    const message = `kernel panic: ${errorMessage(e)}; the Lua state was discarded`;
+    const message = `kernel panic: ${reason ?? errorMessage(e)}; the Lua state was discarded`;
     this.log.write(KERN_EMERG, message);
-    return { rc: -errno.ECANCELED, bytes: encoder.encode(message) };
+    return { rc, bytes: encoder.encode(message) };
   }
 
   private execute(machine: Machine, code: UserCode, codeSz: number, chunkName: string): Outcome {
@@ -357,11 +359,11 @@ export class Kernel {
       if (status === LUA_OK && key !== null && cache!.wanted(key)) this.cacheChunk(machine, cache!, L, key);
     }
     // Armed until endCall: a result's __tostring runs under the same limits as the script.
-    machine.budget?.start(L);
+    machine.budget.start();
     if (status === LUA_OK) status = api.lua_pcallk(L, 0, 1, 0, 0, 0);
-    // A coroutine that hit the limit only made its resume fail: the main thread may have
-    // returned normally since. Exceeding is -ETIME however the script ended.
-    if (machine.budget?.limitExceeded) return { rc: -errno.ETIME, bytes: encoder.encode(machine.budget.message) };
+    // A script may catch the budget error (pcall) and return normally, or a coroutine may
+    // turn it into an ordinary error: exceeding is -ETIME however the script ended.
+    if (machine.budget.limitExceeded) return { rc: -errno.ETIME, bytes: encoder.encode(machine.budget.message) };
     if (status === LUA_OK) {
       const value = machine.results.result(L);
       if ('bytes' in value) return { rc: value.bytes.length, bytes: value.bytes };
@@ -373,7 +375,7 @@ export class Kernel {
 
   /** The errno of a failed call: the limits first, then memory (even if the script rethrew the error), then the status. */
   private failure(machine: Machine, L: number, status: number, message: string, failedBefore: number): Outcome {
-    if (machine.budget?.limitExceeded) return { rc: -errno.ETIME, bytes: encoder.encode(machine.budget.message) };
+    if (machine.budget.limitExceeded) return { rc: -errno.ETIME, bytes: encoder.encode(machine.budget.message) };
     const outOfMemory = status === LUA_ERRMEM || machine.pool.failedAllocations > failedBefore && message.endsWith('not enough memory');
     if (outOfMemory) this.dropChunks(machine, L);
     const rc = outOfMemory ? -errno.ENOMEM : status === LUA_ERRSYNTAX ? -errno.ENOEXEC : -errno.ECANCELED;
@@ -401,8 +403,9 @@ export class Kernel {
   /** Leaves the machine ready for the next call: empty stack, or no state at all in isolate mode. */
   private endCall(machine: Machine): void {
     const { api } = machine.image;
+    // A fresh budget for the kernel's own work until the next call (finalizers at shutdown, gc()).
+    machine.budget.start();
     if (machine.L === 0) return;
-    machine.budget?.stop(machine.L);
     if (this.options.isolate) {
       // The state is discarded, not closed: its finalizers never run and the pool is new again at once.
       machine.pool.reset();
