@@ -1,63 +1,55 @@
 /*
- * The ABI of wasmoon 1.16.0's glue.wasm that this code was written against.
+ * The ABI of the Lua image this code was written against: wasm/lua/lua.wasm, built by
+ * wasm/lua/build-image.mjs from Lua 5.4.9 with the fuel patch.
  *
- * The image is a prebuilt Emscripten build of Lua 5.4; we instantiate it with our own
- * import object instead of Emscripten's JS glue, so any change to its imports or exports
- * (a new wasmoon release) must be caught at load time, not discovered as a crash.
+ * The image is instantiated with our own import object instead of Emscripten's JS glue, so
+ * any change to its imports or exports (a rebuild with other flags or another compiler)
+ * must be caught at load time, not discovered as a crash.
  */
-
-export const WASMOON_VERSION = '1.16.0';
 
 /** Every import of the image, as `module.name`. */
 export const EXPECTED_IMPORTS: readonly string[] = [
-  'env.abort', 'env.invoke_vii', 'env.strftime', 'env.system', 'env.exit',
-  'env.emscripten_date_now', 'env._emscripten_get_now_is_monotonic',
-  'env.__syscall_openat', 'env.__syscall_fcntl64', 'env.__syscall_ioctl',
-  'wasi_snapshot_preview1.fd_write', 'wasi_snapshot_preview1.fd_read',
-  'wasi_snapshot_preview1.fd_close', 'env.__syscall_dup3',
-  'wasi_snapshot_preview1.environ_sizes_get', 'wasi_snapshot_preview1.environ_get',
-  'wasi_snapshot_preview1.fd_seek', 'env._mktime_js', 'env._localtime_js', 'env._gmtime_js',
-  'env.__syscall_unlinkat', 'env.__syscall_rmdir', 'env.__syscall_renameat',
-  'env.__syscall_readlinkat', 'env._tzset_js', 'env.emscripten_resize_heap',
-  'env._emscripten_throw_longjmp',
+  'env.__syscall_dup3', 'env.__syscall_fcntl64', 'env.__syscall_ioctl', 'env.__syscall_open',
+  'env._emscripten_throw_longjmp', 'env.abort', 'env.clock', 'env.emscripten_memcpy_big',
+  'env.emscripten_resize_heap', 'env.getTempRet0', 'env.invoke_vii', 'env.lunatik_refuel',
+  'env.setTempRet0', 'env.time', 'wasi_snapshot_preview1.fd_close',
+  'wasi_snapshot_preview1.fd_read', 'wasi_snapshot_preview1.fd_seek',
+  'wasi_snapshot_preview1.fd_write',
 ];
 
 /** Every export of the image. */
 export const EXPECTED_EXPORTS: readonly string[] = [
-  'memory', '__wasm_call_ctors', 'lua_checkstack', 'lua_xmove', 'lua_atpanic', 'lua_version',
-  'lua_absindex', 'lua_gettop', 'lua_settop', 'lua_closeslot', 'lua_rotate', 'lua_copy',
-  'lua_pushvalue', 'lua_type', 'lua_typename', 'lua_iscfunction', 'lua_isinteger',
-  'lua_isnumber', 'lua_isstring', 'lua_isuserdata', 'lua_rawequal', 'lua_arith', 'lua_compare',
-  'lua_stringtonumber', 'lua_tonumberx', 'lua_tointegerx', 'lua_toboolean', 'lua_tolstring',
-  'lua_rawlen', 'lua_tocfunction', 'lua_touserdata', 'lua_tothread', 'lua_topointer',
-  'lua_pushnil', 'lua_pushnumber', 'lua_pushinteger', 'lua_pushlstring', 'lua_pushstring',
-  'lua_pushcclosure', 'lua_pushboolean', 'lua_pushlightuserdata', 'lua_pushthread',
-  'lua_getglobal', 'lua_gettable', 'lua_getfield', 'lua_geti', 'lua_rawget', 'lua_rawgeti',
-  'lua_rawgetp', 'lua_createtable', 'lua_getmetatable', 'lua_getiuservalue', 'lua_setglobal',
-  'lua_settable', 'lua_setfield', 'lua_seti', 'lua_rawset', 'lua_rawsetp', 'lua_rawseti',
-  'lua_setmetatable', 'lua_setiuservalue', 'lua_callk', 'lua_pcallk', 'lua_load', 'lua_dump',
-  'lua_status', 'lua_error', 'lua_next', 'lua_toclose', 'lua_concat', 'lua_len',
-  'lua_getallocf', 'lua_setallocf', 'lua_setwarnf', 'lua_warning', 'lua_newuserdatauv',
-  'lua_getupvalue', 'lua_setupvalue', 'lua_upvalueid', 'lua_upvaluejoin',
-  '__indirect_function_table', 'luaL_traceback', 'lua_getstack', 'lua_getinfo',
-  'luaL_buffinit', 'luaL_addstring', 'luaL_prepbuffsize', 'luaL_addvalue', 'luaL_pushresult',
-  'luaL_argerror', 'luaL_typeerror', 'luaL_getmetafield', 'luaL_where', 'luaL_fileresult',
-  '__errno_location', 'luaL_execresult', 'luaL_newmetatable', 'luaL_setmetatable',
-  'luaL_testudata', 'luaL_checkudata', 'luaL_optlstring', 'luaL_checklstring',
-  'luaL_checkstack', 'luaL_checktype', 'luaL_checkany', 'luaL_checknumber', 'luaL_optnumber',
-  'luaL_checkinteger', 'luaL_optinteger', 'luaL_setfuncs', 'luaL_addlstring',
-  'luaL_pushresultsize', 'luaL_buffinitsize', 'luaL_ref', 'luaL_unref', 'luaL_loadfilex',
-  'luaL_loadbufferx', 'luaL_loadstring', 'luaL_callmeta', 'luaL_len', 'luaL_tolstring',
-  'luaL_getsubtable', 'luaL_requiref', 'luaL_addgsub', 'luaL_gsub', 'luaL_newstate',
-  'lua_newstate', 'free', 'realloc', 'fflush', 'luaL_checkversion_', 'luaopen_base',
-  'luaopen_coroutine', 'lua_newthread', 'lua_yieldk', 'lua_isyieldable', 'lua_resetthread',
-  'lua_resume', 'luaopen_debug', 'lua_gethookmask', 'lua_gethook', 'lua_gethookcount',
-  'lua_getlocal', 'lua_sethook', 'lua_setlocal', 'lua_setcstacklimit', 'malloc',
-  'luaL_openlibs', 'luaopen_package', 'luaopen_table', 'luaopen_io', 'luaopen_os',
-  'luaopen_string', 'luaopen_math', 'luaopen_utf8', 'lua_close', 'setThrew',
-  'emscripten_stack_init', 'emscripten_stack_get_free', 'emscripten_stack_get_base',
-  'emscripten_stack_get_end', 'stackSave', 'stackRestore', 'stackAlloc',
-  'emscripten_stack_get_current',
+  '__indirect_function_table', '__wasm_call_ctors', 'emscripten_stack_init', 'free',
+  'luaL_addgsub', 'luaL_addlstring', 'luaL_addstring', 'luaL_addvalue', 'luaL_argerror',
+  'luaL_buffinit', 'luaL_buffinitsize', 'luaL_callmeta', 'luaL_checkany', 'luaL_checkinteger',
+  'luaL_checklstring', 'luaL_checknumber', 'luaL_checkoption', 'luaL_checkstack', 'luaL_checktype',
+  'luaL_checkudata', 'luaL_checkversion_', 'luaL_execresult', 'luaL_fileresult',
+  'luaL_getmetafield', 'luaL_getsubtable', 'luaL_gsub', 'luaL_len', 'luaL_loadbufferx',
+  'luaL_loadfilex', 'luaL_loadstring', 'luaL_newmetatable', 'luaL_newstate', 'luaL_optinteger',
+  'luaL_optlstring', 'luaL_optnumber', 'luaL_prepbuffsize', 'luaL_pushresult',
+  'luaL_pushresultsize', 'luaL_ref', 'luaL_requiref', 'luaL_setfuncs', 'luaL_setmetatable',
+  'luaL_testudata', 'luaL_tolstring', 'luaL_traceback', 'luaL_typeerror', 'luaL_unref',
+  'luaL_where', 'lua_absindex', 'lua_arith', 'lua_atpanic', 'lua_callk', 'lua_checkstack',
+  'lua_close', 'lua_closeslot', 'lua_closethread', 'lua_compare', 'lua_concat', 'lua_copy',
+  'lua_createtable', 'lua_dump', 'lua_error', 'lua_getallocf', 'lua_getfield', 'lua_getglobal',
+  'lua_gethook', 'lua_gethookcount', 'lua_gethookmask', 'lua_geti', 'lua_getinfo',
+  'lua_getiuservalue', 'lua_getlocal', 'lua_getmetatable', 'lua_getstack', 'lua_gettable',
+  'lua_gettop', 'lua_getupvalue', 'lua_iscfunction', 'lua_isinteger', 'lua_isnumber',
+  'lua_isstring', 'lua_isuserdata', 'lua_isyieldable', 'lua_len', 'lua_load', 'lua_newstate',
+  'lua_newthread', 'lua_newuserdatauv', 'lua_next', 'lua_pcallk', 'lua_pushboolean',
+  'lua_pushcclosure', 'lua_pushinteger', 'lua_pushlightuserdata', 'lua_pushlstring', 'lua_pushnil',
+  'lua_pushnumber', 'lua_pushstring', 'lua_pushthread', 'lua_pushvalue', 'lua_rawequal',
+  'lua_rawget', 'lua_rawgeti', 'lua_rawgetp', 'lua_rawlen', 'lua_rawset', 'lua_rawseti',
+  'lua_rawsetp', 'lua_resetthread', 'lua_resume', 'lua_rotate', 'lua_setallocf',
+  'lua_setcstacklimit', 'lua_setfield', 'lua_setglobal', 'lua_sethook', 'lua_seti',
+  'lua_setiuservalue', 'lua_setlocal', 'lua_setmetatable', 'lua_settable', 'lua_settop',
+  'lua_setupvalue', 'lua_setwarnf', 'lua_status', 'lua_stringtonumber', 'lua_toboolean',
+  'lua_tocfunction', 'lua_toclose', 'lua_tointegerx', 'lua_tolstring', 'lua_tonumberx',
+  'lua_topointer', 'lua_tothread', 'lua_touserdata', 'lua_type', 'lua_typename', 'lua_upvalueid',
+  'lua_upvaluejoin', 'lua_version', 'lua_warning', 'lua_xmove', 'lua_yieldk', 'luaopen_base',
+  'luaopen_coroutine', 'luaopen_math', 'luaopen_string', 'luaopen_table', 'luaopen_utf8',
+  'lunatik_fuelstart', 'lunatik_fuelused', 'malloc', 'memory', 'realloc', 'setThrew',
+  'stackRestore', 'stackSave',
 ];
 
 /** Names present on one side only; both empty means the image matches. */

@@ -73,18 +73,17 @@ export interface CompileInfo {
 }
 
 /**
- * The interpreter loop of wasmoon 1.16.0's glue.wasm: function 575 (27 imports + declared
- * function 548), type (i32 L, i32 ci) -> (), a 22,025-byte body holding the 83-way
- * br_table of Lua 5.4's opcodes. The image has no name section, so it is recognised by
- * index and size; if they do not match (a different image), nothing is hinted.
+ * The interpreter loop, found by name in the image's name section (the build keeps
+ * function names: --profiling-funcs); an image without it gets no hint.
  */
-export const LUAV_EXECUTE = { index: 575, bodySize: 22_025 } as const;
+export const LUAV_EXECUTE = 'luaV_execute';
 
 // Compilation hint byte (V8's encoding): bits 0-1 strategy, 2-3 baseline tier, 4-5 top
 // tier; tier 2 = optimized (TurboFan), strategy 0 = default.
 const HINT_DEFAULT = 0;
 const HINT_OPTIMIZED = (2 << 2) | (2 << 4);
 
+const SECTION_CUSTOM = 0;
 const SECTION_IMPORT = 2;
 const SECTION_FUNCTION = 3;
 const SECTION_CODE = 10;
@@ -96,6 +95,8 @@ interface ModuleLayout {
   codeSection: number;
   /** Body size of each declared function, by declared index. */
   bodySizes: number[];
+  /** Function names from the name section, by function index. */
+  names: Map<number, string>;
 }
 
 class Reader {
@@ -134,7 +135,7 @@ class Reader {
 /** Reads what adding compilation hints needs: function counts, body sizes, where code starts. */
 export function moduleLayout(bytes: Uint8Array): ModuleLayout {
   const r = new Reader(bytes, 8);
-  const layout: ModuleLayout = { importedFunctions: 0, declaredFunctions: 0, codeSection: -1, bodySizes: [] };
+  const layout: ModuleLayout = { importedFunctions: 0, declaredFunctions: 0, codeSection: -1, bodySizes: [], names: new Map() };
   while (r.pos < bytes.length) {
     const sectionStart = r.pos;
     const id = r.u8();
@@ -157,6 +158,11 @@ export function moduleLayout(bytes: Uint8Array): ModuleLayout {
       }
     } else if (id === SECTION_FUNCTION) {
       layout.declaredFunctions = r.u32();
+    } else if (id === SECTION_CUSTOM) {
+      const nameLength = r.u32();
+      const name = new TextDecoder().decode(bytes.subarray(r.pos, r.pos + nameLength));
+      r.skip(nameLength);
+      if (name === 'name') readFunctionNames(r, end, layout.names);
     } else if (id === SECTION_CODE) {
       layout.codeSection = sectionStart;
       for (let n = r.u32(); n > 0; n--) {
@@ -168,6 +174,25 @@ export function moduleLayout(bytes: Uint8Array): ModuleLayout {
     r.pos = end;
   }
   return layout;
+}
+
+/** The function-names subsection (id 1) of a name section ending at `end`. */
+function readFunctionNames(r: Reader, end: number, names: Map<number, string>): void {
+  const decoder = new TextDecoder();
+  while (r.pos < end) {
+    const subsection = r.u8();
+    const size = r.u32();
+    const next = r.pos + size;
+    if (subsection === 1) {
+      for (let n = r.u32(); n > 0; n--) {
+        const index = r.u32();
+        const length = r.u32();
+        names.set(index, decoder.decode(r.bytes.subarray(r.pos, r.pos + length)));
+        r.skip(length);
+      }
+    }
+    r.pos = next;
+  }
 }
 
 function leb128(n: number): number[] {
@@ -208,10 +233,12 @@ export function withCompilationHints(
   return out;
 }
 
-/** The functions worth TurboFan from their first call: luaV_execute, if this is the expected image. */
+/** The functions worth TurboFan from their first call: luaV_execute, if the name section names it. */
 export function hotFunctions(layout: ModuleLayout): number[] {
-  const { index, bodySize } = LUAV_EXECUTE;
-  return layout.bodySizes[index - layout.importedFunctions] === bodySize ? [index] : [];
+  for (const [index, name] of layout.names) {
+    if (name === LUAV_EXECUTE && index >= layout.importedFunctions) return [index];
+  }
+  return [];
 }
 
 const V8_MAJOR = Number(process.versions.v8.split('.')[0]);
@@ -258,7 +285,7 @@ export function compileImage(bytes: Uint8Array<ArrayBuffer>, requested: CompileS
     const layout = moduleLayout(bytes);
     const hot = hotFunctions(layout);
     if (hot.length === 0) {
-      return done(new WebAssembly.Module(bytes), 'baseline', [], 'luaV_execute not found where expected in this image');
+      return done(new WebAssembly.Module(bytes), 'baseline', [], 'luaV_execute is not named in this image');
     }
     const hintedBytes = withCompilationHints(bytes, hot, layout);
     const module = withV8Flags({ 'experimental-wasm-compilation-hints': true }, () => new WebAssembly.Module(hintedBytes));

@@ -1,14 +1,14 @@
 /*
- * Locates wasmoon's glue.wasm, compiles it once per process and checks that it is the
- * image this code was written for. Compilation is the expensive step; instances are cheap
+ * Locates the Lua image (wasm/lua/lua.wasm, built from the vendored Lua sources by
+ * wasm/lua/build-image.mjs and committed), compiles it once per process and checks that
+ * it is the image this code was written for. Compilation is the expensive step; instances are cheap
  * (about a millisecond), so every kernel shares the one Module, and worker threads adopt
  * it instead of compiling again. How it is compiled (and why luaV_execute gets TurboFan
  * from its first call) is in compile.ts.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { EXPECTED_EXPORTS, EXPECTED_IMPORTS, WASMOON_VERSION, diffNames } from './abi.js';
+import { fileURLToPath } from 'node:url';
+import { EXPECTED_EXPORTS, EXPECTED_IMPORTS, diffNames } from './abi.js';
 import { type CompileInfo, type CompileStrategy, COMPILE_STRATEGIES, compileImage, isCompileStrategy } from './compile.js';
 import { primeInterpreter } from './compile-prime.js';
 
@@ -55,17 +55,9 @@ export function imageCompileInfo(): CompileInfo | undefined {
   return cachedInfo;
 }
 
-/** Absolute path of the glue.wasm shipped by the installed wasmoon. */
+/** Absolute path of the image: wasm/lua/lua.wasm of the package (this file runs from dist/wasm/). */
 export function imagePath(): string {
-  const require = createRequire(import.meta.url);
-  const pkgJson = require.resolve('wasmoon/package.json');
-  const { version } = JSON.parse(readFileSync(pkgJson, 'utf8')) as { version: string };
-  if (version !== WASMOON_VERSION) {
-    throw new ImageMismatchError(
-      `wasmoon ${version} is installed, but lunatik-wasm is built against the glue.wasm ABI of wasmoon ${WASMOON_VERSION}`,
-    );
-  }
-  return join(dirname(pkgJson), 'dist', 'glue.wasm');
+  return fileURLToPath(new URL('../../wasm/lua/lua.wasm', import.meta.url));
 }
 
 /** Throws an ImageMismatchError naming every import or export that differs. */
@@ -82,7 +74,7 @@ export function checkImage(module: WebAssembly.Module): void {
     ...exports.extra.map((n) => `unexpected export ${n}`),
   ];
   if (problems.length > 0) {
-    throw new ImageMismatchError(`glue.wasm does not match the ABI of wasmoon ${WASMOON_VERSION}: ${problems.join(', ')}`);
+    throw new ImageMismatchError(`the Lua image does not match the ABI this code expects (wasm/abi.ts): ${problems.join(', ')}`);
   }
 }
 

@@ -10,6 +10,9 @@ import { buildSyscallTable, type ImageLink, type SyscallHost } from './syscall-t
 
 const encoder = new TextEncoder();
 
+/** The most fuel one slice can hold (units are exact in doubles up to 2^53). */
+export const UNLIMITED_FUEL = 2 ** 53;
+
 export class LuaImage {
   readonly api: LuaApi;
   readonly functions: FunctionTable;
@@ -39,7 +42,6 @@ export class LuaImage {
       stackSave: api.stackSave,
       stackRestore: api.stackRestore,
       setThrew: api.setThrew,
-      errnoLocation: api.__errno_location,
     };
     if (api.memory.buffer.byteLength > host.maxMemoryBytes) {
       throw new RangeError(
@@ -48,6 +50,8 @@ export class LuaImage {
     }
     api.emscripten_stack_init();
     api.__wasm_call_ctors();
+    // Until a kernel arms its budget (src/sandbox/budget.ts), the image's fuel is unlimited.
+    api.lunatik_fuelstart(UNLIMITED_FUEL);
     return new LuaImage(api);
   }
 

@@ -17,10 +17,13 @@ export interface LuaApi {
   stackSave(): Ptr;
   stackRestore(sp: Ptr): void;
   setThrew(threw: number, value: number): void;
-  __errno_location(): Ptr;
   malloc(size: number): Ptr;
   realloc(ptr: Ptr, size: number): Ptr;
   free(ptr: Ptr): void;
+
+  /** Fuel (wasm/lua/lunatik/lfuel.c): a new call's first slice of units, and the units charged since. */
+  lunatik_fuelstart(slice: number): void;
+  lunatik_fuelused(): number;
 
   lua_newstate(allocFn: number, ud: Ptr): State;
   luaL_newstate(): State;
@@ -28,7 +31,6 @@ export interface LuaApi {
   lua_atpanic(L: State, panicFn: number): number;
   lua_setwarnf(L: State, warnFn: number, ud: Ptr): void;
   lua_version(L: State): number;
-  lua_sethook(L: State, hookFn: number, mask: number, count: number): void;
   lua_newthread(L: State): State;
   lua_resetthread(L: State): number;
 
@@ -124,6 +126,8 @@ export const LUA_OK = 0;
 export const LUA_ERRRUN = 2;
 export const LUA_ERRSYNTAX = 3;
 export const LUA_ERRMEM = 4;
+/** The image's own status: fuel (the instruction budget or the deadline) ran out. */
+export const LUA_ERRFUEL = 7;
 
 export const LUA_TNONE = -1;
 export const LUA_TNIL = 0;
@@ -138,8 +142,6 @@ export const LUA_TTHREAD = 8;
 export const LUA_MULTRET = -1;
 /** -LUAI_MAXSTACK - 1000, with LUAI_MAXSTACK = 1,000,000 on this 32-bit build. */
 export const LUA_REGISTRYINDEX = -1001000;
-
-export const LUA_MASKCOUNT = 1 << 3;
 
 export function upvalueIndex(i: number): number {
   return LUA_REGISTRYINDEX - i;

@@ -1,18 +1,20 @@
 /*
- * The image's whole view of the world: the import object passed to glue.wasm.
+ * The image's whole view of the world: the import object passed to wasm/lua/lua.wasm.
  *
- * Nothing here touches the host. File, process and environment calls are denied with the
- * image's own errno values (Emscripten uses WASI's numbering, not Linux's), the clock reads
- * zero, fd_write to stdout/stderr goes to the kernel log, exit/abort raise an ImagePanic
+ * Nothing here touches the host. File calls are denied with the image's own errno values
+ * (Emscripten uses WASI's numbering, not Linux's; the image has no io, os or package
+ * library, but the auxiliary library's luaL_loadfilex still links fopen), the clock reads
+ * zero (which also makes the string hash seed and table.sort's pivot choice the same in
+ * every run), fd_write to stdout/stderr goes to the kernel log, abort raises an ImagePanic
  * (the kernel discards that instance), and heap growth stops at the kernel's maximum.
- * The only imports with real behaviour are the longjmp shim and heap growth.
+ * The imports with real behaviour are the longjmp shim, heap growth, memcpy of large
+ * blocks, and lunatik_refuel: the fuel meter's question to the kernel (lfuel.c).
  */
 
 /** Emscripten (WASI) errno values, as the C library inside the image reads them. */
 const IMAGE_EACCES = 2;
 const IMAGE_EBADF = 8;
 const IMAGE_ENOTTY = 59;
-const IMAGE_EPERM = 63;
 
 const WASM_PAGE = 65536;
 
@@ -28,7 +30,6 @@ export interface ImageLink {
   stackSave(): number;
   stackRestore(sp: number): void;
   setThrew(threw: number, value: number): void;
-  errnoLocation(): number;
 }
 
 export interface SyscallHost {
@@ -36,6 +37,11 @@ export interface SyscallHost {
   console(fd: 1 | 2, bytes: Uint8Array): void;
   /** Upper bound, in bytes, on the image's linear memory. */
   readonly maxMemoryBytes: number;
+  /**
+   * The image's fuel ran out after `used` units of the current call: the next slice, or 0
+   * to stop the call (src/sandbox/budget.ts). Without it, the image gets no more fuel.
+   */
+  refuel?(used: number): number;
 }
 
 /**
@@ -49,6 +55,7 @@ export function buildSyscallTable(host: SyscallHost, link: () => ImageLink): Web
   const denied = (errno: number) => () => -errno;
   const wasiDenied = (errno: number) => () => errno;
 
+  let tempRet0 = 0;
   const env = {
     // Lua's LUAI_TRY: setjmp is `invoke_vii(f, L, ud)`; a longjmp throws through Wasm
     // frames and is caught here, where setThrew makes the setjmp return non-zero.
@@ -81,32 +88,28 @@ export function buildSyscallTable(host: SyscallHost, link: () => ImageLink): Web
         return 0;
       }
     },
+    // The i64 half of setjmp's bookkeeping, as Emscripten's glue keeps it.
+    setTempRet0(value: number): void {
+      tempRet0 = value;
+    },
+    getTempRet0: () => tempRet0,
+    emscripten_memcpy_big(dest: number, src: number, count: number): void {
+      new Uint8Array(link().memory.buffer).copyWithin(dest, src, src + count);
+    },
+    lunatik_refuel: (used: number): number => host.refuel?.(used) ?? 0,
     abort(): never {
       throw new ImagePanic('the Lua image called abort()');
     },
-    exit(code: number): never {
-      throw new ImagePanic(`the Lua image called exit(${code})`);
+    // time(t): 0, stored in *t when t is not NULL.
+    time(ptr: number): number {
+      if (ptr !== 0) new Int32Array(link().memory.buffer)[ptr >> 2] = 0;
+      return 0;
     },
-    system(command: number): number {
-      if (command === 0) return 0; // "no shell available"
-      new Int32Array(link().memory.buffer)[link().errnoLocation() >> 2] = IMAGE_EPERM;
-      return -1;
-    },
-    strftime: () => 0,
-    emscripten_date_now: () => 0,
-    _emscripten_get_now_is_monotonic: () => 1,
-    _mktime_js: () => -1n,
-    _localtime_js: () => undefined,
-    _gmtime_js: () => undefined,
-    _tzset_js: () => undefined,
-    __syscall_openat: denied(IMAGE_EACCES),
+    clock: () => 0,
+    __syscall_open: denied(IMAGE_EACCES),
     __syscall_fcntl64: denied(IMAGE_EBADF),
     __syscall_ioctl: denied(IMAGE_ENOTTY),
     __syscall_dup3: denied(IMAGE_EBADF),
-    __syscall_unlinkat: denied(IMAGE_EACCES),
-    __syscall_rmdir: denied(IMAGE_EACCES),
-    __syscall_renameat: denied(IMAGE_EACCES),
-    __syscall_readlinkat: denied(IMAGE_EACCES),
   };
 
   const wasi = {
@@ -127,8 +130,6 @@ export function buildSyscallTable(host: SyscallHost, link: () => ImageLink): Web
     fd_read: wasiDenied(IMAGE_EBADF),
     fd_close: wasiDenied(IMAGE_EBADF),
     fd_seek: wasiDenied(IMAGE_EBADF),
-    environ_sizes_get: wasiDenied(IMAGE_EPERM),
-    environ_get: wasiDenied(IMAGE_EPERM),
   };
 
   return { env, wasi_snapshot_preview1: wasi };

@@ -1,6 +1,6 @@
 /*
  * Turns a JavaScript function into a Wasm function that can live in the image's
- * function table, so C code (lua_Alloc, lua_CFunction, lua_WarnFunction, hooks) can
+ * function table, so C code (lua_Alloc, lua_CFunction, lua_WarnFunction) can
  * call it through a function pointer.
  *
  * Node 20 has no `new WebAssembly.Function`, so for each signature we emit a tiny module
@@ -65,4 +65,3 @@ export function wasmFunction(sig: Signature, fn: HostFunction): WebAssembly.Expo
 
 export const SIG_LUA_CFUNCTION: Signature = { params: ['i32'], results: ['i32'] };
 export const SIG_LUA_WARNF: Signature = { params: ['i32', 'i32', 'i32'], results: [] };
-export const SIG_LUA_HOOK: Signature = { params: ['i32', 'i32'], results: [] };

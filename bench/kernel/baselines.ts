@@ -9,7 +9,7 @@ import { LuaStrings } from '../../wasm/lua-strings.js';
 export interface RawLua {
   /** load + pcall + tolstring of `code` on one persistent state; returns the result's length. */
   call(code: string): number;
-  /** luaL_newstate + luaL_openlibs + the call + lua_close. */
+  /** luaL_newstate + the kernel's libraries opened + the call + lua_close. */
   freshStateCall(code: string): number;
 }
 
@@ -19,7 +19,15 @@ export function rawLua(): RawLua {
   const { api } = image;
   const name = image.cstring('=raw');
   const mode = image.cstring('t');
-  const openLibs = (L: number) => (api as unknown as { luaL_openlibs(L: number): void }).luaL_openlibs(L);
+  // What luaL_openlibs would open of the kernel's library set (the image has no io, os, package, debug).
+  const openLibs = (L: number) => {
+    api.luaopen_base(L);
+    for (const lib of ['coroutine', 'table', 'string', 'math', 'utf8'] as const) {
+      api[`luaopen_${lib}`](L);
+      api.lua_setglobal(L, image.cstring(lib));
+    }
+    api.lua_settop(L, 0);
+  };
   const run = (L: number, code: string): number => {
     const [ptr, len] = strings.encodeIn(code);
     api.luaL_loadbufferx(L, ptr, len, name, mode);

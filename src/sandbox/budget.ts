@@ -1,76 +1,58 @@
 /*
- * Per-call limits enforced from inside the VM: an instruction budget and a soft deadline,
- * both through Lua's count hook.
+ * Per-call limits, enforced inside the image by fuel (wasm/lua/lunatik/lfuel.c): every
+ * dispatched Lua instruction costs a unit, and so do the steps of the C loops a script
+ * can keep running (pattern matching, string.rep, table.move, ... listed in lfuel.c).
+ * The image asks this meter for fuel in slices; when the meter refuses, the running
+ * operation raises LUA_ERRFUEL, and so does every later charge of the call, in any
+ * coroutine, message handler, __close or __gc: nothing in the script can evade it.
  *
- * Invariants: `charged` never falls below the VM instructions the call has executed, so
- * no script runs past its budget: each thread's hook fires every `granularity`
- * instructions and charges them, and a new coroutine is charged `granularity` up front
- * for the instructions it may run before its own first hook. Once a limit is passed the
- * running thread's hook fires on every instruction and raises again, so pcall, xpcall,
- * error handlers and __close cannot swallow it; the call ends with -ETIME. Finalizers
- * (__gc) run with hooks off in Lua 5.4: only a kernel thread's hard deadline stops those,
- * as it stops a hang inside C (pattern matching) where no hook fires at all.
+ * Invariants: the meter is armed at all times (start() at each call, and again after it,
+ * so the kernel's own work between calls, such as finalizers at shutdown, runs under a
+ * fresh budget too); `used` is exact and the same in every run of the same script, since
+ * the image's clock reads zero and nothing else varies. The soft deadline is checked at
+ * each slice: every TIME_SLICE units when timeMs is set (about a millisecond of Lua).
  */
-import type { LuaImage } from '../../wasm/instance.js';
-import { LUA_MASKCOUNT } from '../../wasm/lua-api.js';
-import type { LuaStrings } from '../../wasm/lua-strings.js';
-import { SIG_LUA_HOOK } from '../../wasm/trampoline.js';
+import { UNLIMITED_FUEL, type LuaImage } from '../../wasm/instance.js';
 
-/** Instructions between two hook calls: the cost of the hook itself is then negligible. */
-const GRANULARITY = 1000;
+/** Units between two clock checks when a deadline is set. */
+const TIME_SLICE = 1 << 20;
 
 export type LimitExceeded = 'instructions' | 'time';
 
 export class CallBudget {
-  private charged = 0;
   private deadline = Infinity;
   private exceeded: LimitExceeded | null = null;
-  private readonly hookFn: number;
 
+  /** `instructions` may be Infinity (no budget); `timeMs` undefined means no deadline. */
   constructor(
     private readonly image: LuaImage,
-    strings: LuaStrings,
-    private readonly instructions: number | undefined,
+    private readonly instructions: number,
     private readonly timeMs: number | undefined,
-  ) {
-    this.hookFn = image.functions.install(SIG_LUA_HOOK, (L: number) => {
-      this.charged += this.granularity;
-      if (this.exceeded === null) {
-        if (this.instructions !== undefined && this.charged >= this.instructions) this.exceeded = 'instructions';
-        else if (this.timeMs !== undefined && performance.now() > this.deadline) this.exceeded = 'time';
-      }
-      if (this.exceeded !== null) {
-        this.image.api.lua_sethook(L, this.hookFn, LUA_MASKCOUNT, 1);
-        strings.raise(L, this.message);
-      }
-    });
-  }
+  ) {}
 
-  private get granularity(): number {
-    return Math.min(GRANULARITY, this.instructions ?? GRANULARITY);
-  }
-
-  /** Arms the hook on the state's main thread for a new call. */
-  start(L: number): void {
-    this.charged = 0;
+  /** Arms the meter for a new call. */
+  start(): void {
     this.exceeded = null;
     this.deadline = this.timeMs === undefined ? Infinity : performance.now() + this.timeMs;
-    this.image.api.lua_sethook(L, this.hookFn, LUA_MASKCOUNT, this.granularity);
+    this.image.api.lunatik_fuelstart(this.slice(0));
   }
 
-  /** Disarms it, so the kernel's own work after the call is not charged. */
-  stop(L: number): void {
-    this.image.api.lua_sethook(L, 0, 0, 0);
+  /** The image ran out of fuel after `used` units: the next slice, or 0 to stop the call. */
+  refuel(used: number): number {
+    if (this.exceeded === null) {
+      if (used >= this.instructions) this.exceeded = 'instructions';
+      else if (performance.now() > this.deadline) this.exceeded = 'time';
+    }
+    return this.exceeded === null ? this.slice(used) : 0;
   }
 
-  /** A coroutine was created: charge what it may run before its first hook. */
-  chargeThread(): void {
-    this.charged += this.granularity;
+  private slice(used: number): number {
+    return Math.min(this.instructions - used, this.timeMs === undefined ? UNLIMITED_FUEL : TIME_SLICE);
   }
 
-  /** Instructions charged to the current call (a multiple of the hook granularity). */
-  get instructionsCharged(): number {
-    return this.charged;
+  /** Units charged since start(): Lua instructions plus the C loops' units. */
+  get used(): number {
+    return this.image.api.lunatik_fuelused();
   }
 
   get limitExceeded(): LimitExceeded | null {

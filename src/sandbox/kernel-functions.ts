@@ -7,7 +7,7 @@
  */
 import { installHostFunction } from '../../wasm/host-function.js';
 import type { LuaImage } from '../../wasm/instance.js';
-import { LUA_MULTRET, LUA_TFUNCTION, LUA_TNONE, LUA_TNIL, LUA_TTABLE, upvalueIndex } from '../../wasm/lua-api.js';
+import { LUA_MULTRET, LUA_TNONE, LUA_TNIL, LUA_TTABLE, upvalueIndex } from '../../wasm/lua-api.js';
 import type { LuaStrings } from '../../wasm/lua-strings.js';
 import { ImagePanic } from '../../wasm/syscall-table.js';
 import { SIG_LUA_WARNF } from '../../wasm/trampoline.js';
@@ -26,26 +26,13 @@ export interface KernelFunctions {
   readonlyNext: number;
   panic: number;
   warnf: number;
-  /** coroutine.create/wrap that report each new thread (for the instruction budget). */
-  newThread: number;
-  /**
-   * xpcall whose message handler is skipped once a limit is exceeded: Lua calls the
-   * handler of an error raised in a hook with hooks off, so a looping handler could
-   * otherwise never be stopped.
-   */
-  xpcall: number;
   /** Runs `fn` in protected mode on L with the top `nargs` values as its stack (an error becomes the returned status). */
   protect(L: number, fn: (L: number) => void, nargs?: number): number;
 }
 
 const decoder = new TextDecoder();
 
-export interface LimitHooks {
-  onNewThread(): void;
-  limitExceeded(): boolean;
-}
-
-export function installKernelFunctions(image: LuaImage, strings: LuaStrings, log: KernelLog, limits: LimitHooks): KernelFunctions {
+export function installKernelFunctions(image: LuaImage, strings: LuaStrings, log: KernelLog): KernelFunctions {
   const { api } = image;
   const install = (fn: (L: number) => number) => installHostFunction(image, strings, fn);
 
@@ -70,9 +57,6 @@ export function installKernelFunctions(image: LuaImage, strings: LuaStrings, log
     api.lua_callk(L, api.lua_gettop(L) - 1, LUA_MULTRET, 0, 0);
     return api.lua_gettop(L);
   };
-
-  // Lua keeps the handler's first result (nil if none), as it does for the original handler.
-  const guardedHandler = install((L) => (limits.limitExceeded() ? 1 : callOriginal(L)));
 
   let pendingWarning = '';
   let protectedBody: ((L: number) => void) | null = null;
@@ -145,21 +129,6 @@ export function installKernelFunctions(image: LuaImage, strings: LuaStrings, log
       if (api.lua_next(L, 2) !== 0) return 2;
       api.lua_pushnil(L);
       return 1;
-    }),
-
-    newThread: install((L) => {
-      const results = callOriginal(L);
-      limits.onNewThread();
-      return results;
-    }),
-
-    xpcall: install((L) => {
-      api.luaL_checktype(L, 2, LUA_TFUNCTION);
-      api.lua_pushvalue(L, 2);
-      api.lua_pushcclosure(L, guardedHandler, 1);
-      api.lua_copy(L, -1, 2);
-      api.lua_settop(L, -2);
-      return callOriginal(L);
     }),
 
     panic: install((L) => {

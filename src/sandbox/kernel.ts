@@ -37,8 +37,8 @@ export interface ExecResult {
 
 /** What the last synchronous call cost. */
 export interface CallStats {
-  /** VM instructions charged, when an instruction budget or time limit is set (a multiple of 1000, or of the budget if smaller). */
-  instructions?: number;
+  /** Fuel the call used: Lua instructions plus the units of metered C loops; exact, the same in every run. */
+  instructions: number;
   /** Allocations (and reallocations) the Lua state made during the call. */
   allocations: number;
   /** Bytes the Lua state allocated during the call. */
@@ -247,7 +247,7 @@ export class Kernel {
     try {
       // Finalizers run here, under the kernel's limits (see collect).
       if (machine.L !== 0) {
-        machine.budget?.start(machine.L);
+        machine.budget.start();
         machine.image.api.lua_close(machine.L);
       }
     } catch (e) {
@@ -289,18 +289,14 @@ export class Kernel {
    */
   private collect(machine: Machine, L: number): void {
     const { api } = machine.image;
-    machine.budget?.start(L);
-    try {
-      machine.fns.protect(L, (L) => {
-        for (let pass = 0; pass < 2; pass++) {
-          api.lua_getfield(L, LUA_REGISTRYINDEX, machine.image.cstring(ORIGINAL_COLLECTGARBAGE));
-          api.lua_callk(L, 0, 0, 0, 0);
-        }
-      });
-      api.lua_settop(L, 0);
-    } finally {
-      machine.budget?.stop(L);
-    }
+    machine.budget.start();
+    machine.fns.protect(L, (L) => {
+      for (let pass = 0; pass < 2; pass++) {
+        api.lua_getfield(L, LUA_REGISTRYINDEX, machine.image.cstring(ORIGINAL_COLLECTGARBAGE));
+        api.lua_callk(L, 0, 0, 0, 0);
+      }
+    });
+    api.lua_settop(L, 0);
   }
 
   /** Memory statistics of the pool, as /proc/meminfo shows them (after shutdown: as the pool was then). */
@@ -358,7 +354,7 @@ export class Kernel {
   }
 
   private openState(machine: Machine): number {
-    return openState(machine.image, machine.allocFn, machine.fns, machine.budget !== null, (L) => {
+    return openState(machine.image, machine.allocFn, machine.fns, (L) => {
       for (const module of this.modules.modules) applyModule(module.name, machine, L);
     });
   }
@@ -387,7 +383,7 @@ export class Kernel {
         return this.execute(machine, code, codeSz, chunkName);
       } finally {
         this.stats = {
-          instructions: machine.budget?.instructionsCharged,
+          instructions: machine.budget.used,
           allocations: pool.allocationCount - allocationsBefore,
           allocatedBytes: pool.allocatedBytes - allocatedBefore,
           peakBytes: pool.peakBytes,
@@ -396,6 +392,8 @@ export class Kernel {
       }
     } catch (e) {
       if (e instanceof StateMemoryError) return { rc: -errno.ENOMEM, bytes: encoder.encode(e.message) };
+      // The image traps when one operation overruns a spent budget where no error can be raised (lfuel.c).
+      if (machine?.budget.limitExceeded) return this.panic(e, -errno.ETIME, machine.budget.message);
       return this.panic(e);
     } finally {
       try {
@@ -410,14 +408,14 @@ export class Kernel {
    * Anything thrown up to here (a trap, a Lua panic, a JS stack overflow that cut through
    * Wasm frames) leaves the instance untrustworthy: drop it whole; the next call boots anew.
    */
-  private panic(e: unknown): Outcome {
+  private panic(e: unknown, rc = -errno.ECANCELED, reason?: string): Outcome {
     this.machine = null;
     // The host's stack ran out under a Wasm frame: not the script's fault, and as -ENOMEM as
     // a call that found the stack full before it began.
     const stack = isHostStackOverflow(e);
-    const message = `kernel panic: ${stack ? STACK_EXHAUSTED : errorMessage(e)}; the Lua state was discarded`;
+    const message = `kernel panic: ${stack ? STACK_EXHAUSTED : reason ?? errorMessage(e)}; the Lua state was discarded`;
     this.log.write(KERN_EMERG, message);
-    return { rc: stack ? -errno.ENOMEM : -errno.ECANCELED, bytes: encoder.encode(message) };
+    return { rc: stack ? -errno.ENOMEM : rc, bytes: encoder.encode(message) };
   }
 
   private execute(machine: Machine, code: UserCode, codeSz: number, chunkName: string): Outcome {
@@ -458,11 +456,11 @@ export class Kernel {
       if (status === LUA_OK && key !== null && cache!.wanted(key)) this.cacheChunk(machine, cache!, L, key);
     }
     // Armed until endCall: a result's __tostring runs under the same limits as the script.
-    machine.budget?.start(L);
+    machine.budget.start();
     if (status === LUA_OK) status = api.lua_pcallk(L, 0, 1, 0, 0, 0);
-    // A coroutine that hit the limit only made its resume fail: the main thread may have
-    // returned normally since. Exceeding is -ETIME however the script ended.
-    if (machine.budget?.limitExceeded) return { rc: -errno.ETIME, bytes: encoder.encode(machine.budget.message) };
+    // A script may catch the budget error (pcall) and return normally, or a coroutine may
+    // turn it into an ordinary error: exceeding is -ETIME however the script ended.
+    if (machine.budget.limitExceeded) return { rc: -errno.ETIME, bytes: encoder.encode(machine.budget.message) };
     if (status === LUA_OK) {
       const value = machine.results.result(L);
       if ('bytes' in value) return { rc: value.bytes.length, bytes: value.bytes };
@@ -474,7 +472,7 @@ export class Kernel {
 
   /** The errno of a failed call: the limits first, then memory (even if the script rethrew the error), then the status. */
   private failure(machine: Machine, L: number, status: number, message: string, failedBefore: number): Outcome {
-    if (machine.budget?.limitExceeded) return { rc: -errno.ETIME, bytes: encoder.encode(machine.budget.message) };
+    if (machine.budget.limitExceeded) return { rc: -errno.ETIME, bytes: encoder.encode(machine.budget.message) };
     const outOfMemory = status === LUA_ERRMEM || machine.pool.failedAllocations > failedBefore && message.endsWith('not enough memory');
     if (outOfMemory) this.dropChunks(machine, L);
     const rc = outOfMemory ? -errno.ENOMEM : status === LUA_ERRSYNTAX ? -errno.ENOEXEC : -errno.ECANCELED;
@@ -502,8 +500,9 @@ export class Kernel {
   /** Leaves the machine ready for the next call: empty stack, or no state at all in isolate mode. */
   private endCall(machine: Machine): void {
     const { api } = machine.image;
+    // A fresh budget for the kernel's own work until the next call (finalizers at shutdown, gc()).
+    machine.budget.start();
     if (machine.L === 0) return;
-    machine.budget?.stop(machine.L);
     if (this.options.isolate) {
       // The state is discarded, not closed: its finalizers never run and the pool is new again at once.
       machine.pool.reset();

@@ -13,7 +13,7 @@
  * never one that panicked.
  */
 import { hostFunctionRef } from '../../wasm/host-function.js';
-import { LuaImage } from '../../wasm/instance.js';
+import { LuaImage, UNLIMITED_FUEL } from '../../wasm/instance.js';
 import { LuaStrings } from '../../wasm/lua-strings.js';
 import type { LunatikModule } from '../bindings/module.js';
 import { PagePool } from '../memory/index.js';
@@ -34,8 +34,8 @@ export interface Machine extends ModuleHost {
   textMode: number;
   /** The persistent state, or 0 in isolate mode between calls. */
   L: number;
-  /** The per-call instruction budget and soft deadline (null when neither is set). */
-  budget: CallBudget | null;
+  /** The per-call instruction budget and soft deadline: the image's fuel meter. */
+  budget: CallBudget;
   /** Compiled chunks of the persistent state, text and byte sources apart (null in isolate mode, where every state is new). */
   chunks: { text: ChunkCache; bytes: ChunkCache } | null;
   /** How this machine's instance can serve another kernel. */
@@ -49,6 +49,8 @@ interface Spare {
   geometry: string;
   /** Where the image's stdout/stderr go: the log of the kernel using it now. */
   console: { log: KernelLog | null };
+  /** Who answers the image's requests for fuel: the budget of the kernel using it now. */
+  fuel: { budget: CallBudget | null };
 }
 
 /** Bytes of kernel memory beyond the pool: the image's data, stack, malloc heap and transfer buffers. */
@@ -66,10 +68,7 @@ export function startMachine(options: ResolvedOptions, log: KernelLog, modules: 
   const machine: Machine = {
     image,
     strings,
-    fns: installKernelFunctions(image, strings, log, {
-      onNewThread: () => machine.budget?.chargeThread(),
-      limitExceeded: () => machine.budget?.limitExceeded != null,
-    }),
+    fns: installKernelFunctions(image, strings, log),
     results: new ResultConverter(image, strings),
     services: {
       printk: (level, text) => log.write(level, text),
@@ -85,11 +84,11 @@ export function startMachine(options: ResolvedOptions, log: KernelLog, modules: 
     textMode: image.cstring('t'),
     L: 0,
     chunks: options.isolate ? null : { text: new ChunkCache(), bytes: new ChunkCache() },
-    budget: instructionLimit === undefined && timeLimitMs === undefined
-      ? null
-      : new CallBudget(image, strings, instructionLimit, timeLimitMs),
+    budget: new CallBudget(image, instructionLimit, timeLimitMs),
     spare,
   };
+  spare.fuel.budget = machine.budget;
+  machine.budget.start();
   for (const module of modules) declareModule(module, machine);
   return machine;
 }
@@ -101,17 +100,21 @@ export function recycleMachine(machine: Machine): void {
   if (list.length >= MAX_SPARES) return;
   spare.image.functions.clear();
   spare.console.log = null;
+  spare.fuel.budget = null;
+  spare.image.api.lunatik_fuelstart(UNLIMITED_FUEL);
   list.push(spare);
   spares.set(spare.geometry, list);
 }
 
 function newSpare(pages: number, pageSize: number): Spare {
   const console: Spare['console'] = { log: null };
+  const fuel: Spare['fuel'] = { budget: null };
   const image = LuaImage.instantiate({
     console: (fd, bytes) => console.log?.write(fd === 2 ? 3 : 6, decoder.decode(bytes).replace(/\n$/, '')),
     maxMemoryBytes: pages * pageSize + pageSize + IMAGE_OVERHEAD_BYTES,
+    refuel: (used) => fuel.budget?.refuel(used) ?? 0,
   });
-  return { image, strings: new LuaStrings(image), poolBase: reservePool(image, pages, pageSize), geometry: `${pages}x${pageSize}`, console };
+  return { image, strings: new LuaStrings(image), poolBase: reservePool(image, pages, pageSize), geometry: `${pages}x${pageSize}`, console, fuel };
 }
 
 /**

@@ -24,12 +24,16 @@ export interface BootOptions {
   limits?: {
     /** Largest `codeSz` sysLua accepts, in bytes (default 1 MiB). */
     codeSize?: number;
-    /** VM instructions one call may execute; beyond it the call returns -ETIME (default: no budget). */
+    /**
+     * Fuel one call may use: Lua instructions plus the steps of the C loops a script can
+     * keep running (pattern matching, string.rep, table functions, ...); beyond it the call
+     * returns -ETIME (default DEFAULT_INSTRUCTIONS, about a second of Lua; Infinity: none).
+     */
     instructions?: number;
     /**
-     * Wall-clock time one call may take, checked by the same hook every 1000 instructions
-     * (default: none). A soft limit: a hang inside C (a pathological pattern) or a looping
-     * __gc never reaches the hook; KernelThread's deadlineMs is the hard one.
+     * Wall-clock time one call may take, checked about every million units of fuel
+     * (default: none). A soft limit: a host function that blocks never reaches the check;
+     * KernelThread's deadlineMs is the hard one.
      */
     timeMs?: number;
   };
@@ -46,7 +50,8 @@ export interface ResolvedOptions {
   pages: number;
   trackOwners: boolean;
   codeSizeLimit: number;
-  instructionLimit: number | undefined;
+  /** Infinity when there is no budget. */
+  instructionLimit: number;
   timeLimitMs: number | undefined;
   logCapacity: number;
 }
@@ -55,6 +60,8 @@ const MiB = 1024 * 1024;
 /** The image addresses 2 GiB; keep room for its own data, stack and transfer buffers. */
 export const MAX_POOL_BYTES = 1536 * MiB;
 const DEFAULT_POOL_BYTES = 64 * MiB;
+/** The default fuel of one call: `while true do end` stops after about a second on a 2-core machine. */
+export const DEFAULT_INSTRUCTIONS = 100_000_000;
 
 function integerOption(value: unknown, name: string, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
@@ -79,7 +86,9 @@ export function resolveOptions(options: BootOptions = {}): ResolvedOptions {
     isolate: options.isolate ?? false,
     ...resolveMemory(options.memory ?? {}),
     codeSizeLimit: integerOption(options.limits?.codeSize, 'limits.codeSize', MiB, 1, 256 * MiB),
-    instructionLimit: optionalInteger(options.limits?.instructions, 'limits.instructions', 1, Number.MAX_SAFE_INTEGER),
+    instructionLimit: options.limits?.instructions === Infinity
+      ? Infinity
+      : integerOption(options.limits?.instructions, 'limits.instructions', DEFAULT_INSTRUCTIONS, 1, Number.MAX_SAFE_INTEGER),
     timeLimitMs: optionalInteger(options.limits?.timeMs, 'limits.timeMs', 1, 2 ** 31),
     logCapacity: integerOption(options.log?.capacity, 'log.capacity', 64 * 1024, 1024, 256 * MiB),
   };

@@ -28,14 +28,14 @@ export class StateMemoryError extends RangeError {
  * A new sandboxed state; `setup` then runs in protected mode on it (modules), so running
  * out of memory anywhere here is a clean StateMemoryError, never a Lua panic.
  */
-export function openState(image: LuaImage, allocFn: number, fns: KernelFunctions, limited: boolean, setup: (L: number) => void): number {
+export function openState(image: LuaImage, allocFn: number, fns: KernelFunctions, setup: (L: number) => void): number {
   const { api } = image;
   const L = api.lua_newstate(allocFn, 0);
   if (L === 0) throw new StateMemoryError('not enough memory to create a Lua state');
   api.lua_atpanic(L, fns.panic);
   api.lua_setwarnf(L, fns.warnf, 0);
   const status = fns.protect(L, (L) => {
-    openLibraries(image, L, fns, limited);
+    openLibraries(image, L, fns);
     setup(L);
   });
   if (status !== LUA_OK) {
@@ -45,7 +45,7 @@ export function openState(image: LuaImage, allocFn: number, fns: KernelFunctions
   return L;
 }
 
-function openLibraries(image: LuaImage, L: number, fns: KernelFunctions, limited: boolean): void {
+function openLibraries(image: LuaImage, L: number, fns: KernelFunctions): void {
   const { api } = image;
   const cs = (s: string) => image.cstring(s);
   api.luaopen_base(L); // leaves _G on the stack (index 1)
@@ -82,16 +82,6 @@ function openLibraries(image: LuaImage, L: number, fns: KernelFunctions, limited
   api.lua_pushvalue(L, 2);
   wrapGlobal(image, L, 'rawset', fns.rawset, 1);
 
-  if (limited) {
-    wrapGlobal(image, L, 'xpcall', fns.xpcall, 0);
-    api.lua_getfield(L, 1, cs('coroutine'));
-    for (const name of ['create', 'wrap']) {
-      api.lua_getfield(L, -1, cs(name));
-      api.lua_pushcclosure(L, fns.newThread, 1);
-      api.lua_setfield(L, -2, cs(name));
-    }
-    api.lua_settop(L, -2);
-  }
   for (const name of LIBRARIES) protectLibrary(image, L, name, fns);
   protectStringMetatable(image, L);
   api.lua_settop(L, 0);

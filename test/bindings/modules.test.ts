@@ -75,15 +75,19 @@ test('10,000 load/unload cycles leak no Lua memory and no function-table slots',
   };
   const use = 'local b = crypto.random(64) b[1] = 1 return #crypto.sha1(buffer.from(b:tostring())) + b[1] + #b()';
   t.is(k.exec(use).value, '85');
-  cycle(100); // the first cycles define the keyed slots
+  // The first cycles define the keyed slots and let the state's tables (registry, string
+  // table) reach the size they keep: Lua 5.4.9 settles within about 2,000 cycles.
+  cycle(2000);
   const slots = tableSlots(k);
   const bytes = liveBytes(k);
   const gcCount = Number(k.exec('return gc_count()').value);
-  cycle(9900);
+  cycle(8000);
   t.is(k.exec(use).value, '85', 'still works');
   t.deepEqual(tableSlots(k), slots, 'function table: same length, same live slots');
   const after = liveBytes(k);
-  t.true(after <= bytes, `Lua memory after a full collection: ${bytes} -> ${after} bytes`);
+  // A leak of one block per cycle would be at least 8 bytes x 8,000 cycles; the state's own
+  // tables (the string table, the registry) may still double once, by far less than that.
+  t.true(after - bytes < 4096, `Lua memory after a full collection: ${bytes} -> ${after} bytes`);
   t.true(Number(k.exec('return gc_count()').value) <= gcCount + 1, 'gc_count flat');
   assertServes(t, k);
 });

@@ -275,3 +275,16 @@ test('insmod of an object whose getters throw is -EINVAL, and boot says which mo
   t.throws(() => Kernel.boot({ modules: [hostile] }), { message: /cannot load module that cannot be read at boot: EINVAL/ });
   assertServes(t, k);
 });
+
+test('a looping __gc planted by a script cannot hang gc() or shutdown()', (t) => {
+  const k = Kernel.boot({ limits: { instructions: 1e6 } });
+  const plant = 'setmetatable({}, { __gc = function() while true do end end })';
+  t.is(k.exec(plant).rc, 0);
+  t.true(k.gc() > 0, 'gc() returned');
+  t.is(k.exec('return 1 + 1').value, '2');
+  t.is(k.exec(`${plant} ${plant} return 3`).value, '3');
+  const report = k.shutdown();
+  t.is(report.rc, 0);
+  t.deepEqual(report.leaks, []);
+  t.true(k.dmesg().some((rec) => /__gc/.test(rec.text) && /budget/.test(rec.text)), 'the finalizer error was logged as a warning');
+});

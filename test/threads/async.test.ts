@@ -43,7 +43,7 @@ test('a synchronous call goes ahead of queued work, after the running item', asy
 
 // Serial: other tests' synchronous calls block this process's event loop, and this one must see the loop running before its deadline.
 test.serial('a synchronous call that never gets the thread before its deadline returns -ETIME without running or killing', async (t) => {
-  const thread = KernelThread.spawn({ ...SMALL, deadlineMs: 1000 });
+  const thread = KernelThread.spawn({ ...SMALL, limits: { instructions: Infinity }, deadlineMs: 1000 });
   try {
     const looping = thread.submit('while true do end');
     await waitFor(() => thread.info().running === 'work', 20_000, 'the loop to start');
@@ -58,7 +58,7 @@ test.serial('a synchronous call that never gets the thread before its deadline r
 });
 
 test('cancelling pending work: -EINTR, and it never runs', async (t) => {
-  const thread = KernelThread.spawn({ ...SMALL, deadlineMs: 60_000 });
+  const thread = KernelThread.spawn({ ...SMALL, limits: { instructions: Infinity }, deadlineMs: 60_000 });
   try {
     const blocker = new AbortController();
     const controllers = Array.from({ length: 10 }, () => new AbortController());

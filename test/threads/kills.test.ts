@@ -54,7 +54,8 @@ test.serial('a thread killed in the middle of a call: -EINTR for it, the queue m
 });
 
 test.serial('close during running work: the running item meets its deadline, queued items get -ESHUTDOWN', async (t) => {
-  const thread = KernelThread.spawn({ ...SMALL, deadlineMs: 1000 });
+  // No instruction budget: the loop must run into the deadline, not the fuel.
+  const thread = KernelThread.spawn({ ...SMALL, deadlineMs: 1000, limits: { instructions: Infinity } });
   const running = thread.submit('while true do end');
   const queued = [thread.submit('return 1'), thread.submit('return 2')];
   thread.sysLua('never = true', 12, null, 0);

@@ -36,7 +36,7 @@ test('the default size is one worker per core', async (t) => {
 });
 
 test('a deadline kills only its worker: the other worker\'s task completes, the pool stays whole', async (t) => {
-  const pool = KernelPool.create({ ...SMALL, threads: 2, deadlineMs: 1000 });
+  const pool = KernelPool.create({ ...SMALL, threads: 2, limits: { instructions: Infinity }, deadlineMs: 1000 });
   try {
     t.deepEqual(await pool.exec('return 0'), { rc: 1, value: '0' });
     const stuck = pool.exec('return string.find(("a"):rep(1e4), ".-.-.-.-b$")');
@@ -51,7 +51,7 @@ test('a deadline kills only its worker: the other worker\'s task completes, the 
 });
 
 test('cancellation: queued tasks never run, a running one loses its worker', async (t) => {
-  const pool = KernelPool.create({ ...SMALL, threads: 1, deadlineMs: 60_000 });
+  const pool = KernelPool.create({ ...SMALL, threads: 1, limits: { instructions: Infinity }, deadlineMs: 60_000 });
   try {
     t.deepEqual(await pool.exec('return 0'), { rc: 1, value: '0' });
     const running = new AbortController();

@@ -119,7 +119,7 @@ test('globals persist across calls in a thread; lastStats describes the last cal
     t.true(stats.allocatedBytes > 1000 * 16);
     t.true(stats.peakBytes > 0);
     t.true(stats.wallTimeMs >= 0);
-    t.is(stats.instructions, undefined);
+    t.true(stats.instructions > 1000, "the exact fuel of the call");
   } finally {
     void thread.close();
   }
