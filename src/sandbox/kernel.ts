@@ -425,6 +425,12 @@ export class Kernel {
     let key: string | null = null;
     // Text and byte sources are cached apart: the text "é" and the byte "\xe9" are different programs.
     const cache = chunkName !== '=sysLua' ? null : typeof code === 'string' ? machine.chunks?.text ?? null : machine.chunks?.bytes ?? null;
+    // A whole text source already cached needs neither copying in nor keying: one lookup.
+    const hit = cache !== null && typeof code === 'string' ? cache.get(code) : undefined;
+    if (hit !== undefined && Buffer.byteLength(code as string) === codeSz) {
+      image.api.lua_rawgeti(this.state(machine), LUA_REGISTRYINDEX, hit);
+      return LUA_OK;
+    }
     if (typeof code === 'string') {
       // codeSz + 1 UTF-16 units always encode to more than codeSz bytes, and the extra unit
       // keeps a surrogate pair cut at the boundary from encoding as U+FFFD.
