@@ -250,7 +250,8 @@ function read(container: object, key: PropertyKey): unknown {
 }
 
 function describeKey(key: unknown): string {
-  return typeof key === 'string' ? JSON.stringify(key) : typeof key === 'object' || typeof key === 'function' ? `<${typeof key} key>` : String(key);
+  if (typeof key === 'string') return JSON.stringify(key);
+  return key !== null && (typeof key === 'object' || typeof key === 'function') ? `<${typeof key} key>` : String(key);
 }
 
 /** What kind of object this is, for a message; never runs the caller's code. */
