@@ -48,3 +48,6 @@ export function errnoName(code: number): ErrnoName | undefined {
   const abs = Math.abs(code);
   return (Object.keys(errno) as ErrnoName[]).find((name) => errno[name] === abs);
 }
+
+/** The message of a call the host's JS stack was too deep to make (it gets -ENOMEM). */
+export const STACK_EXHAUSTED = 'the host JavaScript stack is too deep to make this call';

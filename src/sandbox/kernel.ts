@@ -8,16 +8,16 @@
  * dropped and the next call boots a new one (the host process never dies with it).
  *
  * The host's own JS stack can run out anywhere, even inside the handlers that deal with
- * that: V8 throws a RangeError at any call once it is full. So each public entry has a last
- * catch that calls nothing (see `stackExhausted`); `running` is cleared only where a call
- * ends normally, which tells that catch whether the state was left mid-call.
+ * that: V8 throws a RangeError at any call once it is full. So each public entry, and
+ * `enter` around every call into the state, has a last catch that calls nothing (it only
+ * assigns and returns constants); `enter`'s drops the state, which may have been cut mid-call.
  */
 import { errorMessage, isHostStackOverflow } from '../../wasm/host-function.js';
 import { LUA_ERRMEM, LUA_ERRRUN, LUA_ERRSYNTAX, LUA_OK, LUA_REGISTRYINDEX } from '../../wasm/lua-api.js';
 import { ChunkCache, MAX_CACHED_SOURCE } from './chunk-cache.js';
 import { uint8Length } from '../../wasm/lua-strings.js';
 import type { LeakRecord, MemInfo, PoolStatistics, SlabInfo } from '../memory/index.js';
-import { errno, errnoName, strerror } from './errno.js';
+import { errno, errnoName, STACK_EXHAUSTED, strerror } from './errno.js';
 import { recycleMachine, startMachine, type Machine } from './machine.js';
 import { KERN_EMERG, KERN_ERR, KernelLog, type LogRecord } from './klog.js';
 import { resolveOptions, type BootOptions, type ResolvedOptions } from './options.js';
@@ -25,6 +25,10 @@ import { ORIGINAL_COLLECTGARBAGE, openState, StateMemoryError } from './state.js
 import { ModuleLoader, applyModule, declareModule, readModule, undeclareModule, unapplyModule, type ModuleInfo } from './modules.js';
 import type { LunatikModule } from '../bindings/module.js';
 import { checkUserArgs, copyFromUser, copyToUser, withoutTrailingNul, type UserCode, type UserResult } from './user-copy.js';
+import {
+  ValueCalls, type EvalOptions, type HandleRecord, type LoadResult, type ValueOptions, type ValueResult,
+} from './values/value-calls.js';
+import type { HostFunction } from './values/exposed.js';
 
 export interface ExecResult {
   /** sysLua's return value: the result's byte length, or a negative errno. */
@@ -53,6 +57,8 @@ export interface ShutdownReport {
   rc: number;
   /** Blocks still allocated after the state closed (empty on a clean shutdown), kmemleak-style. */
   leaks: LeakRecord[];
+  /** Functions from kernel.load never released (they went away with the state); absent when there are none. */
+  handles?: HandleRecord[];
 }
 
 interface Outcome {
@@ -80,6 +86,8 @@ const encoder = new TextEncoder();
 
 /** What a call gets when the host's JS stack is too deep to make it (read without a call). */
 const ENOMEM = errno.ENOMEM;
+const STACK_OUTCOME: Outcome = Object.freeze({ rc: -ENOMEM, bytes: encoder.encode(STACK_EXHAUSTED) });
+const STACK_EXEC_RESULT: ExecResult = Object.freeze({ rc: -ENOMEM, error: STACK_EXHAUSTED });
 /** What a kernel shut down without a pool (it had panicked, and nothing booted a new one) shows. */
 const NO_POOL: PoolStatistics = {
   meminfo: () => ({
@@ -96,7 +104,10 @@ const NO_POOL: PoolStatistics = {
 /** withCString's answer when the image cannot hold a chunk name (no Lua status is negative). */
 const NO_NAME_MEMORY = -1;
 
-export const STACK_EXHAUSTED = 'the host JavaScript stack is too deep to make this call';
+
+function outcome(rc: number, message: string): Outcome {
+  return { rc, bytes: encoder.encode(message) };
+}
 
 export class Kernel {
   private machine: Machine | null = null;
@@ -104,15 +115,33 @@ export class Kernel {
   private down = false;
   private readonly workQueue: Uint8Array[] = [];
   private readonly modules = new ModuleLoader();
-  private stats: CallStats | null = null;
+  /** The last call's cost, filled in place (a call allocates no record for it); lastStats copies it. */
+  private readonly stats: CallStats = { instructions: 0, allocations: 0, allocatedBytes: 0, peakBytes: 0, wallTimeMs: 0 };
+  private costed = false;
   /** The pool's statistics at shutdown. */
   private final: PoolStatistics | null = null;
   private workScheduled = false;
   private resultLength = 0;
+  /** The pool's failed allocations when the running call's state was ready (failure() tells memory errors by them). */
+  private failedBefore = 0;
   readonly log: KernelLog;
+
+  private readonly values: ValueCalls;
 
   private constructor(private readonly options: ResolvedOptions) {
     this.log = new KernelLog(options.logCapacity);
+    this.values = new ValueCalls({
+      options,
+      gate: () => (this.down ? -errno.ESHUTDOWN : this.running ? -errno.EBUSY : 0),
+      current: () => this.machine,
+      enter: (body, failed, exhausted) => this.enter(body, failed, exhausted),
+      load: (machine, code, codeSz, chunkName) => this.loadChunk(machine, code, codeSz, chunkName),
+      state: (machine) => this.state(machine),
+      failure: (machine, L, status) => {
+        const { rc, bytes } = this.failure(machine, L, status, status === LUA_OK ? '' : machine.results.message(L), this.failedBefore);
+        return { rc, error: decoder.decode(bytes) || strerror(rc) };
+      },
+    });
   }
 
   /** Boots a kernel synchronously: instance, state and libraries. Throws on bad options. */
@@ -180,7 +209,6 @@ export class Kernel {
 
   /** The syscall. Never throws; see the contract in DESIGN.md. */
   sysLua(code: UserCode, codeSz: number, result: UserResult, resultSz: number): number {
-    let entered = false;
     try {
       if (this.down) return -errno.ESHUTDOWN;
       if (this.running) return -errno.EBUSY;
@@ -190,42 +218,64 @@ export class Kernel {
         this.queueWork(copyFromUser(code, codeSz));
         return 0;
       }
-      entered = true;
       const outcome = this.run(code, codeSz, '=sysLua');
       this.resultLength = copyToUser(result, resultSz, outcome.bytes);
       return outcome.rc;
     } catch {
-      // Only the host's JS stack running out gets here. Calls are off limits (see the header).
-      // A re-entered call (from a binding) never set `running`: the outer call owns it.
-      if (entered && this.running) {
-        this.machine = null;
-        this.running = false;
-      }
+      // Only the host's JS stack running out gets here (see the header): no calls.
       return -ENOMEM;
     }
   }
 
   /** Runs `code` and returns the result as text; `name` is the chunk name in error messages. */
   exec(code: string | Uint8Array, options: { name?: string } = {}): ExecResult {
-    let entered = false;
     try {
       if (this.down) return { rc: -errno.ESHUTDOWN, error: strerror(-errno.ESHUTDOWN) };
       if (this.running) return { rc: -errno.EBUSY, error: strerror(-errno.EBUSY) };
       const size = typeof code === 'string' ? Buffer.byteLength(code) : uint8Length(code);
       const rc = checkUserArgs(code, size, null, 0, this.options.codeSizeLimit);
       if (rc !== 0) return { rc, error: strerror(rc) };
-      entered = true;
       const outcome = this.run(code, size, options.name === undefined ? '=sysLua' : `=${options.name}`);
       const text = decoder.decode(outcome.bytes);
       return outcome.rc >= 0 ? { rc: outcome.rc, value: text } : { rc: outcome.rc, error: text || strerror(outcome.rc) };
     } catch {
       // As in sysLua: the host's JS stack ran out; nothing may be called here.
-      if (entered && this.running) {
-        this.machine = null;
-        this.running = false;
-      }
-      return { rc: -ENOMEM, error: STACK_EXHAUSTED };
+      return STACK_EXEC_RESULT;
     }
+  }
+
+  /**
+   * Runs `code` with `args` as its `...` and returns its values (DESIGN.md's mapping). The
+   * chunk cache applies: the same source with new arguments never compiles again.
+   * `{ rc, values?, error? }`: rc is the number of values, or sysLua's errnos plus -EINVAL
+   * (a value that cannot cross) and -E2BIG (past limits.valueDepth or valueEntries). Never throws.
+   */
+  eval(code: string | Uint8Array, args?: readonly unknown[], options?: EvalOptions): ValueResult {
+    return this.values.eval(code, args, options);
+  }
+
+  /** Calls the global function `name`, or `a.b.c` through tables (raw lookups); not a function: -ENOENT. As eval otherwise. */
+  call(name: string, args?: readonly unknown[], options?: ValueOptions): ValueResult {
+    return this.values.call(name, args, options);
+  }
+
+  /** Compiles `code` once: `fn.call(args?, options?)` runs it again and again, `fn.release()` frees it. Never throws. */
+  load(code: string | Uint8Array, options?: { name?: string }): LoadResult {
+    return this.values.load(code, options);
+  }
+
+  /**
+   * Makes `fn` the global function `name` in Lua (in every state, isolate mode's too):
+   * arguments and its return value cross by the same mapping, what it throws becomes a Lua
+   * error. 0, or -EINVAL, -ENOMEM, -EBUSY, -ESHUTDOWN.
+   */
+  expose(name: string, fn: HostFunction): number {
+    return this.values.expose(name, fn);
+  }
+
+  /** Removes an exposed function (its global becomes nil): 0, or -ENOENT, -EBUSY, -ESHUTDOWN. */
+  unexpose(name: string): number {
+    return this.values.unexpose(name);
   }
 
   /** The kernel log, oldest record first. */
@@ -241,9 +291,12 @@ export class Kernel {
     if (this.running) return { rc: -errno.EBUSY, leaks: [] };
     this.down = true;
     this.workQueue.length = 0;
+    // Listed only when there are some: a clean shutdown's report stays { leaks: [] }.
+    const unreleased = this.values.shutdown();
+    const handles = unreleased.length > 0 ? { handles: unreleased } : {};
     const machine = this.machine;
     this.machine = null;
-    if (machine === null) return { rc: 0, leaks: [] };
+    if (machine === null) return { rc: 0, leaks: [], ...handles };
     try {
       // Finalizers run here, under the kernel's limits (see collect).
       if (machine.L !== 0) {
@@ -258,7 +311,7 @@ export class Kernel {
     this.final = machine.pool.snapshot();
     const leaks = machine.pool.leaks();
     recycleMachine(machine);
-    return { rc: 0, leaks };
+    return { rc: 0, leaks, ...handles };
   }
 
   /**
@@ -340,7 +393,7 @@ export class Kernel {
 
   /** What the last synchronous call cost (null before the first). */
   get lastStats(): CallStats | null {
-    return this.stats;
+    return this.costed ? { ...this.stats } : null;
   }
 
   get isShutdown(): boolean {
@@ -356,21 +409,36 @@ export class Kernel {
   private openState(machine: Machine): number {
     return openState(machine.image, machine.allocFn, machine.fns, (L) => {
       for (const module of this.modules.modules) applyModule(module.name, machine, L);
+      this.values.applyExposed(machine, L);
     });
   }
 
-  /**
-   * Loads and runs the first codeSz bytes of `code`. Throws only when the host's JS stack
-   * runs out in its own error handling, and then leaves `running` set (see the header).
-   */
+  /** Loads and runs the first codeSz bytes of `code` (see enter). */
   private run(code: UserCode, codeSz: number, chunkName: string): Outcome {
-    this.running = true;
-    const outcome = this.runOnce(code, codeSz, chunkName);
-    this.running = false;
-    return outcome;
+    return this.enter((machine) => this.execute(machine, code, codeSz, chunkName), outcome, STACK_OUTCOME);
   }
 
-  private runOnce(code: UserCode, codeSz: number, chunkName: string): Outcome {
+  /**
+   * One call into the machine, whatever it does (`body`): the busy flag, the call's stats,
+   * a panic, and endCall are handled here for every kind of call. Never throws: when the
+   * host's JS stack runs out, even in enterOnce's own error handling, the call answers
+   * `exhausted`, and the state, which may have been cut mid-call, is dropped.
+   */
+  private enter<T>(body: (machine: Machine) => T, failed: (rc: number, message: string) => T, exhausted: T): T {
+    this.running = true;
+    try {
+      const result = this.enterOnce(body, failed);
+      this.running = false;
+      return result;
+    } catch {
+      // No calls here (see the header).
+      this.machine = null;
+      this.running = false;
+      return exhausted;
+    }
+  }
+
+  private enterOnce<T>(body: (machine: Machine) => T, failed: (rc: number, message: string) => T): T {
     let machine: Machine | null = null;
     const started = performance.now();
     try {
@@ -380,21 +448,21 @@ export class Kernel {
       const allocationsBefore = pool.allocationCount;
       pool.resetPeak();
       try {
-        return this.execute(machine, code, codeSz, chunkName);
+        return body(machine);
       } finally {
-        this.stats = {
-          instructions: machine.budget.used,
-          allocations: pool.allocationCount - allocationsBefore,
-          allocatedBytes: pool.allocatedBytes - allocatedBefore,
-          peakBytes: pool.peakBytes,
-          wallTimeMs: performance.now() - started,
-        };
+        const { stats } = this;
+        stats.instructions = machine.budget.used;
+        stats.allocations = pool.allocationCount - allocationsBefore;
+        stats.allocatedBytes = pool.allocatedBytes - allocatedBefore;
+        stats.peakBytes = pool.peakBytes;
+        stats.wallTimeMs = performance.now() - started;
+        this.costed = true;
       }
     } catch (e) {
-      if (e instanceof StateMemoryError) return { rc: -errno.ENOMEM, bytes: encoder.encode(e.message) };
+      if (e instanceof StateMemoryError) return failed(-errno.ENOMEM, e.message);
       // The image traps when one operation overruns a spent budget where no error can be raised (lfuel.c).
-      if (machine?.budget.limitExceeded) return this.panic(e, -errno.ETIME, machine.budget.message);
-      return this.panic(e);
+      const panic = machine?.budget.limitExceeded ? this.panic(e, -errno.ETIME, machine.budget.message) : this.panic(e);
+      return failed(panic.rc, panic.message);
     } finally {
       try {
         if (machine !== null && this.machine === machine) this.endCall(machine);
@@ -408,24 +476,52 @@ export class Kernel {
    * Anything thrown up to here (a trap, a Lua panic, a JS stack overflow that cut through
    * Wasm frames) leaves the instance untrustworthy: drop it whole; the next call boots anew.
    */
-  private panic(e: unknown, rc = -errno.ECANCELED, reason?: string): Outcome {
+  private panic(e: unknown, rc = -errno.ECANCELED, reason?: string): { rc: number; message: string } {
     this.machine = null;
     // The host's stack ran out under a Wasm frame: not the script's fault, and as -ENOMEM as
     // a call that found the stack full before it began.
     const stack = isHostStackOverflow(e);
     const message = `kernel panic: ${stack ? STACK_EXHAUSTED : reason ?? errorMessage(e)}; the Lua state was discarded`;
     this.log.write(KERN_EMERG, message);
-    return { rc: stack ? -errno.ENOMEM : rc, bytes: encoder.encode(message) };
+    return { rc: stack ? -errno.ENOMEM : rc, message };
   }
 
   private execute(machine: Machine, code: UserCode, codeSz: number, chunkName: string): Outcome {
+    let status = this.loadChunk(machine, code, codeSz, chunkName);
+    const L = machine.L;
+    // Armed until endCall: a result's __tostring runs under the same limits as the script.
+    machine.budget.start();
+    if (status === LUA_OK) status = machine.image.api.lua_pcallk(L, 0, 1, 0, 0, 0);
+    // A script may catch the budget error (pcall) and return normally, or a coroutine may
+    // turn it into an ordinary error: exceeding is -ETIME however the script ended.
+    if (machine.budget.limitExceeded) return outcome(-errno.ETIME, machine.budget.message);
+    if (status === LUA_OK) {
+      const value = machine.results.result(L);
+      if ('bytes' in value) return { rc: value.bytes.length, bytes: value.bytes };
+      if ('invalid' in value) return outcome(-errno.EINVAL, value.invalid);
+      return this.failure(machine, L, LUA_ERRRUN, value.failed, this.failedBefore);
+    }
+    return this.failure(machine, L, status, machine.results.message(L), this.failedBefore);
+  }
+
+  /**
+   * Copies the code in, opens the state if there is none, and loads the code as text (from
+   * the chunk cache when the name is the default one): returns the status, with the
+   * function or the error message on top of the stack.
+   */
+  private loadChunk(machine: Machine, code: UserCode, codeSz: number, chunkName: string): number {
     const { image, strings } = machine;
-    const { api } = image;
     let ptr: number;
     let length: number;
     let key: string | null = null;
     // Text and byte sources are cached apart: the text "é" and the byte "\xe9" are different programs.
     const cache = chunkName !== '=sysLua' ? null : typeof code === 'string' ? machine.chunks?.text ?? null : machine.chunks?.bytes ?? null;
+    // A whole text source already cached needs neither copying in nor keying: one lookup.
+    const hit = cache !== null && typeof code === 'string' ? cache.get(code) : undefined;
+    if (hit !== undefined && Buffer.byteLength(code as string) === codeSz) {
+      image.api.lua_rawgeti(this.state(machine), LUA_REGISTRYINDEX, hit);
+      return LUA_OK;
+    }
     if (typeof code === 'string') {
       // codeSz + 1 UTF-16 units always encode to more than codeSz bytes, and the extra unit
       // keeps a surrogate pair cut at the boundary from encoding as U+FFFD.
@@ -437,37 +533,29 @@ export class Kernel {
       length = codeSz;
       if (length <= MAX_CACHED_SOURCE && cache !== null) key = ChunkCache.key(latin1(image.u8, ptr, length));
     }
-    if (ptr === 0) return { rc: -errno.ENOMEM, bytes: encoder.encode('not enough memory to copy the code in') };
+    if (ptr === 0) throw new StateMemoryError('not enough memory to copy the code in');
     length = withoutTrailingNul(image.u8, ptr, length);
 
-    if (machine.L === 0) machine.L = this.openState(machine);
-    const L = machine.L;
-    const failedBefore = machine.pool.failedAllocations;
+    const L = this.state(machine);
     const cached = key === null ? undefined : cache!.get(key);
-    let status: number;
     if (cached !== undefined) {
-      api.lua_rawgeti(L, LUA_REGISTRYINDEX, cached);
-      status = LUA_OK;
-    } else {
-      const load = (name: number) => api.luaL_loadbufferx(L, ptr, length, name, machine.textMode);
-      // A caller's chunk name lives only for the load (Lua copies it): names never accumulate.
-      status = chunkName === '=sysLua' ? load(machine.chunkName) : image.withCString(chunkName, NO_NAME_MEMORY, load);
-      if (status === NO_NAME_MEMORY) return { rc: -errno.ENOMEM, bytes: encoder.encode('not enough memory for the chunk name') };
-      if (status === LUA_OK && key !== null && cache!.wanted(key)) this.cacheChunk(machine, cache!, L, key);
+      image.api.lua_rawgeti(L, LUA_REGISTRYINDEX, cached);
+      return LUA_OK;
     }
-    // Armed until endCall: a result's __tostring runs under the same limits as the script.
-    machine.budget.start();
-    if (status === LUA_OK) status = api.lua_pcallk(L, 0, 1, 0, 0, 0);
-    // A script may catch the budget error (pcall) and return normally, or a coroutine may
-    // turn it into an ordinary error: exceeding is -ETIME however the script ended.
-    if (machine.budget.limitExceeded) return { rc: -errno.ETIME, bytes: encoder.encode(machine.budget.message) };
-    if (status === LUA_OK) {
-      const value = machine.results.result(L);
-      if ('bytes' in value) return { rc: value.bytes.length, bytes: value.bytes };
-      if ('invalid' in value) return { rc: -errno.EINVAL, bytes: encoder.encode(value.invalid) };
-      return this.failure(machine, L, LUA_ERRRUN, value.failed, failedBefore);
-    }
-    return this.failure(machine, L, status, machine.results.message(L), failedBefore);
+    // A caller's chunk name lives only for the load (Lua copies it): names never accumulate.
+    const status = chunkName === '=sysLua'
+      ? image.api.luaL_loadbufferx(L, ptr, length, machine.chunkName, machine.textMode)
+      : image.withCString(chunkName, NO_NAME_MEMORY, (name) => image.api.luaL_loadbufferx(L, ptr, length, name, machine.textMode));
+    if (status === NO_NAME_MEMORY) throw new StateMemoryError('not enough memory for the chunk name');
+    if (status === LUA_OK && key !== null && cache!.wanted(key)) this.cacheChunk(machine, cache!, L, key);
+    return status;
+  }
+
+  /** The call's Lua state, opened now if there is none (isolate mode); notes the allocation failures so far. */
+  private state(machine: Machine): number {
+    if (machine.L === 0) machine.L = this.openState(machine);
+    this.failedBefore = machine.pool.failedAllocations;
+    return machine.L;
   }
 
   /** The errno of a failed call: the limits first, then memory (even if the script rethrew the error), then the status. */

@@ -288,3 +288,25 @@ test('a looping __gc planted by a script cannot hang gc() or shutdown()', (t) =>
   t.deepEqual(report.leaks, []);
   t.true(k.dmesg().some((rec) => /__gc/.test(rec.text) && /budget/.test(rec.text)), 'the finalizer error was logged as a warning');
 });
+
+test('eval, call and fn.call return an errno at any JS stack depth', (t) => {
+  const k = Kernel.boot();
+  k.exec('function add(a, b) return a + b end');
+  const loaded = k.load('return (...) * 2');
+  const fn = loaded.fn!;
+  // A call cut short under the state discards it, globals and all: `add` may be gone after.
+  const calls: [() => number, Set<number>][] = [
+    [() => k.eval('return ...', [1]).rc, new Set([1, -errno.ENOMEM])],
+    [() => k.call('add', [1, 2]).rc, new Set([1, -errno.ENOMEM, -errno.ENOENT])],
+    [() => fn.call([21]).rc, new Set([1, -errno.ENOMEM])],
+  ];
+  for (const [entry, allowed] of calls) {
+    const { values, escaped } = atEveryDepth(entry);
+    t.deepEqual(escaped, []);
+    t.true(values.every((rc) => allowed.has(rc)), [...new Set(values)].join(','));
+    t.true(values.includes(-errno.ENOMEM), 'the limit was reached');
+  }
+  k.exec('function add(a, b) return a + b end');
+  t.deepEqual(k.call('add', [40, 2]).values, [42]);
+  t.deepEqual(fn.call([21]).values, [42]);
+});
