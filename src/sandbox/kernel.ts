@@ -28,6 +28,15 @@ export interface ExecResult {
   value?: string;
   /** The error message, when rc < 0. */
   error?: string;
+  /** With `{ traceback: true }`, after a runtime error: Lua's `stack traceback:` text at the error. */
+  traceback?: string;
+}
+
+export interface ExecOptions {
+  /** The chunk name in error messages and tracebacks (default `sysLua`). */
+  name?: string;
+  /** Record a traceback of a runtime error (luaL_traceback from the message handler, as `lua` prints it). */
+  traceback?: boolean;
 }
 
 /** What the last synchronous call cost. */
@@ -157,16 +166,21 @@ export class Kernel {
     return outcome.rc;
   }
 
-  /** Runs `code` and returns the result as text; `name` is the chunk name in error messages. */
-  exec(code: string | Uint8Array, options: { name?: string } = {}): ExecResult {
+  /** Runs `code` and returns the result as text. */
+  exec(code: string | Uint8Array, options: ExecOptions = {}): ExecResult {
     if (this.down) return { rc: -errno.ESHUTDOWN, error: strerror(-errno.ESHUTDOWN) };
     if (this.running) return { rc: -errno.EBUSY, error: strerror(-errno.EBUSY) };
     const size = typeof code === 'string' ? Buffer.byteLength(code) : uint8Length(code);
     const rc = checkUserArgs(code, size, null, 0, this.options.codeSizeLimit);
     if (rc !== 0) return { rc, error: strerror(rc) };
-    const outcome = this.run(code, size, options.name === undefined ? '=sysLua' : `=${options.name}`);
+    const traceback = options.traceback === true;
+    const outcome = this.run(code, size, options.name === undefined ? '=sysLua' : `=${options.name}`, traceback);
     const text = decoder.decode(outcome.bytes);
-    return outcome.rc >= 0 ? { rc: outcome.rc, value: text } : { rc: outcome.rc, error: text || strerror(outcome.rc) };
+    if (outcome.rc >= 0) return { rc: outcome.rc, value: text };
+    const result: ExecResult = { rc: outcome.rc, error: text || strerror(outcome.rc) };
+    const trace = traceback ? this.machine?.fns.messages.take() : undefined;
+    if (trace !== undefined) result.traceback = trace;
+    return result;
   }
 
   /** The kernel log, oldest record first. */
@@ -276,7 +290,7 @@ export class Kernel {
   }
 
   /** Loads and runs the first codeSz bytes of `code`; never throws. */
-  private run(code: UserCode, codeSz: number, chunkName: string): Outcome {
+  private run(code: UserCode, codeSz: number, chunkName: string, traceback = false): Outcome {
     this.running = true;
     let machine: Machine | null = null;
     const started = performance.now();
@@ -287,7 +301,7 @@ export class Kernel {
       const allocationsBefore = pool.allocationCount;
       pool.resetPeak();
       try {
-        return this.execute(machine, code, codeSz, chunkName);
+        return this.execute(machine, code, codeSz, chunkName, traceback);
       } finally {
         this.stats = {
           instructions: machine.budget?.instructionsCharged,
@@ -321,7 +335,7 @@ export class Kernel {
     return { rc: -errno.ECANCELED, bytes: encoder.encode(message) };
   }
 
-  private execute(machine: Machine, code: UserCode, codeSz: number, chunkName: string): Outcome {
+  private execute(machine: Machine, code: UserCode, codeSz: number, chunkName: string, traceback: boolean): Outcome {
     const { image, strings } = machine;
     const { api } = image;
     let ptr: number;
@@ -358,7 +372,7 @@ export class Kernel {
     }
     // Armed until endCall: a result's __tostring runs under the same limits as the script.
     machine.budget?.start(L);
-    if (status === LUA_OK) status = api.lua_pcallk(L, 0, 1, 0, 0, 0);
+    if (status === LUA_OK) status = machine.fns.messages.protectedCall(L, 0, 1, traceback);
     // A coroutine that hit the limit only made its resume fail: the main thread may have
     // returned normally since. Exceeding is -ETIME however the script ended.
     if (machine.budget?.limitExceeded) return { rc: -errno.ETIME, bytes: encoder.encode(machine.budget.message) };

@@ -5,7 +5,8 @@
  * After setup: the globals are exactly the base library minus dofile/loadfile, with
  * load/collectgarbage/rawset/print/warn replaced, plus coroutine, table, string, math and
  * utf8 as read-only proxies (their real tables are reachable only as the proxies'
- * __index and the string metatable's __index, which is itself protected by __metatable).
+ * __index, the string metatable's __index, which is itself protected by __metatable, and
+ * registry._LOADED, where Lua's error messages look functions up by name).
  */
 import type { LuaImage } from '../../wasm/instance.js';
 import { LUA_OK, LUA_REGISTRYINDEX } from '../../wasm/lua-api.js';
@@ -13,6 +14,8 @@ import type { KernelFunctions } from './kernel-functions.js';
 
 export const LIBRARIES = ['coroutine', 'table', 'string', 'math', 'utf8'] as const;
 const REMOVED_GLOBALS = ['dofile', 'loadfile'];
+/** LUA_LOADED_TABLE of lauxlib.h. */
+const LOADED_TABLE = '_LOADED';
 const READONLY_SET = 'lunatik.readonly';
 /** The base library's `next`, which proxies' __pairs must use even if a script replaces the global. */
 const ORIGINAL_NEXT = 'lunatik.next';
@@ -49,10 +52,19 @@ function openLibraries(image: LuaImage, L: number, fns: KernelFunctions, limited
   const { api } = image;
   const cs = (s: string) => image.cstring(s);
   api.luaopen_base(L); // leaves _G on the stack (index 1)
+  // registry._LOADED holds the real tables, as luaL_openlibs leaves it: Lua's error messages
+  // name a function called from C (`pcall(string.rep)`) by finding it there. Scripts cannot
+  // reach the registry, so this exposes nothing.
+  api.luaL_getsubtable(L, LUA_REGISTRYINDEX, cs(LOADED_TABLE)); // 2
+  api.lua_pushvalue(L, 1);
+  api.lua_setfield(L, 2, cs('_G'));
   for (const name of LIBRARIES) {
     api[`luaopen_${name}`](L);
+    api.lua_pushvalue(L, -1);
+    api.lua_setfield(L, 2, cs(name));
     api.lua_setglobal(L, cs(name));
   }
+  api.lua_settop(L, 1);
   api.lua_getglobal(L, cs('string'));
   api.lua_pushnil(L);
   api.lua_setfield(L, -2, cs('dump'));
