@@ -112,6 +112,7 @@ export interface LuaApi {
   luaL_traceback(L: State, L1: State, msg: Ptr, level: number): void;
   luaL_where(L: State, level: number): void;
   luaL_getsubtable(L: State, idx: number, fname: Ptr): number;
+  luaL_checkstack(L: State, sz: number, msg: Ptr): void;
 
   luaopen_base(L: State): number;
   luaopen_coroutine(L: State): number;

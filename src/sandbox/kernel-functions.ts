@@ -11,7 +11,7 @@ import { LUA_MULTRET, LUA_TFUNCTION, LUA_TNONE, LUA_TNIL, LUA_TNUMBER, LUA_TSTRI
 import type { LuaStrings } from '../../wasm/lua-strings.js';
 import { ImagePanic } from '../../wasm/syscall-table.js';
 import { SIG_LUA_WARNF } from '../../wasm/trampoline.js';
-import { installMessageHandler, type MessageHandler } from './traceback.js';
+import { installProtectedCalls, type ProtectedCalls } from './protected-call.js';
 import { DEFAULT_MESSAGE_LEVEL, KERN_WARNING, type KernelLog } from './klog.js';
 
 export interface KernelFunctions {
@@ -34,8 +34,8 @@ export interface KernelFunctions {
   xpcall: number;
   /** Runs `fn` in protected mode on L with the top `nargs` values as its stack (an error becomes the returned status). */
   protect(L: number, fn: (L: number) => void, nargs?: number): number;
-  /** Protected calls with an optional traceback of their error. */
-  messages: MessageHandler;
+  /** Protected calls of script code, with an optional traceback and arguments. */
+  calls: ProtectedCalls;
 }
 
 const decoder = new TextDecoder();
@@ -97,7 +97,9 @@ export function installKernelFunctions(image: LuaImage, strings: LuaStrings, log
 
   return {
     print: install((L) => {
-      log.write(DEFAULT_MESSAGE_LEVEL, joinArgs(L, '\t', false));
+      const text = joinArgs(L, '\t', false);
+      log.write(DEFAULT_MESSAGE_LEVEL, text);
+      log.console?.print(text);
       return 0;
     }),
 
@@ -105,7 +107,9 @@ export function installKernelFunctions(image: LuaImage, strings: LuaStrings, log
       api.luaL_checklstring(L, 1, strings.outSlot);
       const text = joinArgs(L, '', true);
       // A single piece starting with '@' is a control message ("@on", "@off"): nothing to log.
-      if (!(api.lua_gettop(L) === 1 && text.startsWith('@'))) log.write(KERN_WARNING, `Lua warning: ${text}`);
+      const control = api.lua_gettop(L) === 1 && text.startsWith('@');
+      if (!control) log.write(KERN_WARNING, `Lua warning: ${text}`);
+      log.console?.warn(text, control);
       return 0;
     }),
 
@@ -176,13 +180,17 @@ export function installKernelFunctions(image: LuaImage, strings: LuaStrings, log
 
     // lua_WarnFunction: Lua's own warnings (e.g. an error in a __gc metamethod), in pieces.
     warnf: image.functions.install(SIG_LUA_WARNF, (_ud: number, msg: number, tocont: number) => {
+      // A control message is a message of one piece starting with '@', as lua.c reads them.
+      const control = !tocont && pendingWarning === '' && image.u8[msg] === 0x40; /* @ */
       pendingWarning += image.readCString(msg);
       if (tocont) return;
-      if (!pendingWarning.startsWith('@')) log.write(KERN_WARNING, `Lua warning: ${pendingWarning}`);
+      const text = pendingWarning;
       pendingWarning = '';
+      if (!control) log.write(KERN_WARNING, `Lua warning: ${text}`);
+      log.console?.warn(text, control);
     }),
 
     protect,
-    messages: installMessageHandler(image, strings, protect),
+    calls: installProtectedCalls(image, strings, protect),
   };
 }

@@ -8,7 +8,7 @@
  * next call boots a new one (the host process never dies with it).
  */
 import { errorMessage } from '../../wasm/host-function.js';
-import { LUA_ERRMEM, LUA_ERRRUN, LUA_ERRSYNTAX, LUA_OK, LUA_REGISTRYINDEX } from '../../wasm/lua-api.js';
+import { LUA_ERRMEM, LUA_ERRRUN, LUA_ERRSYNTAX, LUA_MULTRET, LUA_OK, LUA_REGISTRYINDEX } from '../../wasm/lua-api.js';
 import { ChunkCache, MAX_CACHED_SOURCE } from './chunk-cache.js';
 import { uint8Length } from '../../wasm/lua-strings.js';
 import { PagePool, type LeakRecord, type MemInfo, type SlabInfo } from '../memory/index.js';
@@ -16,6 +16,8 @@ import { errno, errnoName, strerror } from './errno.js';
 import { recycleMachine, startMachine, type Machine } from './machine.js';
 import { KERN_EMERG, KERN_ERR, KernelLog, type LogRecord } from './klog.js';
 import { resolveOptions, type BootOptions, type ResolvedOptions } from './options.js';
+import { LiteralFormatter } from './lua-literal.js';
+import type { CallOptions } from './protected-call.js';
 import { ORIGINAL_COLLECTGARBAGE, openState, StateMemoryError } from './state.js';
 import { ModuleLoader, applyModule, declareModule, undeclareModule, unapplyModule, type ModuleInfo } from './modules.js';
 import type { LunatikModule } from '../bindings/module.js';
@@ -37,6 +39,22 @@ export interface ExecOptions {
   name?: string;
   /** Record a traceback of a runtime error (luaL_traceback from the message handler, as `lua` prints it). */
   traceback?: boolean;
+  /**
+   * The chunk's `...`, as strings (as `lua` passes a script its command-line arguments).
+   * Given, even empty, the chunk is called from a C function as lua.c calls it, so a
+   * traceback ends with `[C]: in ?` as lua's does.
+   */
+  args?: readonly string[];
+}
+
+/** What `show` returns: every value of the chunk as a REPL shows it. */
+export interface ShowResult {
+  /** The number of values returned, or a negative errno as for sysLua. */
+  rc: number;
+  /** Each returned value as `print` writes it, except tables: in Lua's literal form (`{ 1, 2, x = "y" }`), depth-limited. */
+  values?: string[];
+  error?: string;
+  traceback?: string;
 }
 
 /** What the last synchronous call cost. */
@@ -61,7 +79,17 @@ interface Outcome {
   rc: number;
   /** The result or error message bytes; a view valid until the next call into the image. */
   bytes: Uint8Array;
+  /** With `all`: every returned value, shown. */
+  values?: string[];
 }
+
+/** How `run` calls the chunk, beyond sysLua's plain call. */
+interface CallRequest extends CallOptions {
+  /** Show every returned value (show) instead of converting the first (sysLua, exec). */
+  readonly all?: boolean;
+}
+
+const PLAIN_CALL: CallRequest = {};
 
 /** Bytes as a string, one character per byte: a key that tells any two byte sequences apart. */
 function latin1(heap: Uint8Array, ptr: number, length: number): string {
@@ -173,12 +201,30 @@ export class Kernel {
     const size = typeof code === 'string' ? Buffer.byteLength(code) : uint8Length(code);
     const rc = checkUserArgs(code, size, null, 0, this.options.codeSizeLimit);
     if (rc !== 0) return { rc, error: strerror(rc) };
-    const traceback = options.traceback === true;
-    const outcome = this.run(code, size, options.name === undefined ? '=sysLua' : `=${options.name}`, traceback);
-    const text = decoder.decode(outcome.bytes);
-    if (outcome.rc >= 0) return { rc: outcome.rc, value: text };
-    const result: ExecResult = { rc: outcome.rc, error: text || strerror(outcome.rc) };
-    const trace = traceback ? this.machine?.fns.messages.take() : undefined;
+    const outcome = this.run(code, size, options.name === undefined ? '=sysLua' : `=${options.name}`, options);
+    if (outcome.rc >= 0) return { rc: outcome.rc, value: decoder.decode(outcome.bytes) };
+    return this.failed(outcome, options);
+  }
+
+  /**
+   * Runs `code` and shows every value it returns, as a REPL does: `print`'s text, but
+   * tables in Lua's literal form. The same limits as exec; a __tostring runs under them.
+   */
+  show(code: string | Uint8Array, options: ExecOptions = {}): ShowResult {
+    if (this.down) return { rc: -errno.ESHUTDOWN, error: strerror(-errno.ESHUTDOWN) };
+    if (this.running) return { rc: -errno.EBUSY, error: strerror(-errno.EBUSY) };
+    const size = typeof code === 'string' ? Buffer.byteLength(code) : uint8Length(code);
+    const rc = checkUserArgs(code, size, null, 0, this.options.codeSizeLimit);
+    if (rc !== 0) return { rc, error: strerror(rc) };
+    const outcome = this.run(code, size, options.name === undefined ? '=sysLua' : `=${options.name}`, { ...options, all: true });
+    if (outcome.rc >= 0) return { rc: outcome.rc, values: outcome.values ?? [] };
+    return this.failed(outcome, options);
+  }
+
+  /** The error part of an exec or show result. */
+  private failed(outcome: Outcome, options: ExecOptions): { rc: number; error: string; traceback?: string } {
+    const result: { rc: number; error: string; traceback?: string } = { rc: outcome.rc, error: decoder.decode(outcome.bytes) || strerror(outcome.rc) };
+    const trace = options.traceback === true ? this.machine?.fns.calls.takeTraceback() : undefined;
     if (trace !== undefined) result.traceback = trace;
     return result;
   }
@@ -290,7 +336,7 @@ export class Kernel {
   }
 
   /** Loads and runs the first codeSz bytes of `code`; never throws. */
-  private run(code: UserCode, codeSz: number, chunkName: string, traceback = false): Outcome {
+  private run(code: UserCode, codeSz: number, chunkName: string, request = PLAIN_CALL): Outcome {
     this.running = true;
     let machine: Machine | null = null;
     const started = performance.now();
@@ -301,7 +347,7 @@ export class Kernel {
       const allocationsBefore = pool.allocationCount;
       pool.resetPeak();
       try {
-        return this.execute(machine, code, codeSz, chunkName, traceback);
+        return this.execute(machine, code, codeSz, chunkName, request);
       } finally {
         this.stats = {
           instructions: machine.budget?.instructionsCharged,
@@ -335,7 +381,7 @@ export class Kernel {
     return { rc: -errno.ECANCELED, bytes: encoder.encode(message) };
   }
 
-  private execute(machine: Machine, code: UserCode, codeSz: number, chunkName: string, traceback: boolean): Outcome {
+  private execute(machine: Machine, code: UserCode, codeSz: number, chunkName: string, request: CallRequest): Outcome {
     const { image, strings } = machine;
     const { api } = image;
     let ptr: number;
@@ -372,10 +418,11 @@ export class Kernel {
     }
     // Armed until endCall: a result's __tostring runs under the same limits as the script.
     machine.budget?.start(L);
-    if (status === LUA_OK) status = machine.fns.messages.protectedCall(L, 0, 1, traceback);
+    if (status === LUA_OK) status = machine.fns.calls.call(L, request.all === true ? LUA_MULTRET : 1, request);
     // A coroutine that hit the limit only made its resume fail: the main thread may have
     // returned normally since. Exceeding is -ETIME however the script ended.
     if (machine.budget?.limitExceeded) return { rc: -errno.ETIME, bytes: encoder.encode(machine.budget.message) };
+    if (status === LUA_OK && request.all === true) return this.showValues(machine, L, failedBefore);
     if (status === LUA_OK) {
       const value = machine.results.result(L);
       if ('bytes' in value) return { rc: value.bytes.length, bytes: value.bytes };
@@ -383,6 +430,16 @@ export class Kernel {
       return this.failure(machine, L, LUA_ERRRUN, value.failed, failedBefore);
     }
     return this.failure(machine, L, status, machine.results.message(L), failedBefore);
+  }
+
+  /** Every value on the stack, shown (in protected mode: showing may allocate or run __tostring). */
+  private showValues(machine: Machine, L: number, failedBefore: number): Outcome {
+    const formatter = new LiteralFormatter(machine.image, machine.strings);
+    let values: string[] = [];
+    const status = machine.fns.protect(L, (L) => { values = formatter.formatStack(L); }, machine.image.api.lua_gettop(L));
+    if (machine.budget?.limitExceeded) return { rc: -errno.ETIME, bytes: encoder.encode(machine.budget.message) };
+    if (status !== LUA_OK) return this.failure(machine, L, status, machine.results.message(L), failedBefore);
+    return { rc: values.length, bytes: new Uint8Array(0), values };
   }
 
   /** The errno of a failed call: the limits first, then memory (even if the script rethrew the error), then the status. */
