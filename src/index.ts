@@ -11,7 +11,7 @@ export type { ModuleInfo } from './sandbox/modules.js';
 export type { LeakRecord, MemInfo, SlabInfo } from './memory/index.js';
 export { errno, strerror, errnoName, type ErrnoName } from './sandbox/errno.js';
 export type { BootOptions } from './sandbox/options.js';
-export { formatRecord, type LogRecord, type ScriptConsole } from './sandbox/klog.js';
+export { formatRecord, type KernelLog, type LogRecord, type ScriptConsole } from './sandbox/klog.js';
 export { ImageMismatchError, setCompileStrategy, imageCompileInfo, type CompileStrategy, type CompileInfo } from '../wasm/image.js';
 export {
   KernelThread, type ThreadOptions, type SubmitOptions, type ThreadShutdownReport, type ThreadInfo,

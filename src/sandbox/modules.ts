@@ -108,7 +108,7 @@ function contextFor(module: LunatikModule, host: ModuleHost, declared: Declared 
     };
   };
   const slot = (key: string, fn: LuaFunction): number =>
-    host.image.functions.define(`${module.name}:${key}`, isWasmCFunction(fn) ? fn.wasm : hostFunctionRef(host.strings, binding(fn)));
+    host.image.functions.define(`${module.name}:${key}`, isWasmCFunction(fn) ? fn.wasm as WebAssembly.ExportValue : hostFunctionRef(host.strings, binding(fn)));
   const slots = (prefix: string, fns: Record<string, LuaFunction> = {}) =>
     new Map(Object.entries(fns).map(([name, fn]) => [name, slot(`${prefix}.${name}`, fn)]));
   return {
