@@ -91,6 +91,13 @@ interface CallRequest extends CallOptions {
 
 const PLAIN_CALL: CallRequest = {};
 
+/** A failed exec or show. */
+interface Failed {
+  rc: number;
+  error: string;
+  traceback?: string;
+}
+
 /** Bytes as a string, one character per byte: a key that tells any two byte sequences apart. */
 function latin1(heap: Uint8Array, ptr: number, length: number): string {
   return Buffer.from(heap.buffer, heap.byteOffset + ptr, length).toString('latin1');
@@ -196,14 +203,8 @@ export class Kernel {
 
   /** Runs `code` and returns the result as text. */
   exec(code: string | Uint8Array, options: ExecOptions = {}): ExecResult {
-    if (this.down) return { rc: -errno.ESHUTDOWN, error: strerror(-errno.ESHUTDOWN) };
-    if (this.running) return { rc: -errno.EBUSY, error: strerror(-errno.EBUSY) };
-    const size = typeof code === 'string' ? Buffer.byteLength(code) : uint8Length(code);
-    const rc = checkUserArgs(code, size, null, 0, this.options.codeSizeLimit);
-    if (rc !== 0) return { rc, error: strerror(rc) };
-    const outcome = this.run(code, size, options.name === undefined ? '=sysLua' : `=${options.name}`, options);
-    if (outcome.rc >= 0) return { rc: outcome.rc, value: decoder.decode(outcome.bytes) };
-    return this.failed(outcome, options);
+    const outcome = this.runText(code, options, false);
+    return 'bytes' in outcome ? { rc: outcome.rc, value: decoder.decode(outcome.bytes) } : outcome;
   }
 
   /**
@@ -211,22 +212,24 @@ export class Kernel {
    * tables in Lua's literal form. The same limits as exec; a __tostring runs under them.
    */
   show(code: string | Uint8Array, options: ExecOptions = {}): ShowResult {
-    if (this.down) return { rc: -errno.ESHUTDOWN, error: strerror(-errno.ESHUTDOWN) };
-    if (this.running) return { rc: -errno.EBUSY, error: strerror(-errno.EBUSY) };
-    const size = typeof code === 'string' ? Buffer.byteLength(code) : uint8Length(code);
-    const rc = checkUserArgs(code, size, null, 0, this.options.codeSizeLimit);
-    if (rc !== 0) return { rc, error: strerror(rc) };
-    const outcome = this.run(code, size, options.name === undefined ? '=sysLua' : `=${options.name}`, { ...options, all: true });
-    if (outcome.rc >= 0) return { rc: outcome.rc, values: outcome.values ?? [] };
-    return this.failed(outcome, options);
+    const outcome = this.runText(code, options, true);
+    return 'bytes' in outcome ? { rc: outcome.rc, values: outcome.values ?? [] } : outcome;
   }
 
-  /** The error part of an exec or show result. */
-  private failed(outcome: Outcome, options: ExecOptions): { rc: number; error: string; traceback?: string } {
-    const result: { rc: number; error: string; traceback?: string } = { rc: outcome.rc, error: decoder.decode(outcome.bytes) || strerror(outcome.rc) };
+  /** exec and show: the checks of sysLua, the run, and a failure as message (and traceback). */
+  private runText(code: string | Uint8Array, options: ExecOptions, all: boolean): Outcome | Failed {
+    const refused = (rc: number): Failed => ({ rc, error: strerror(rc) });
+    if (this.down) return refused(-errno.ESHUTDOWN);
+    if (this.running) return refused(-errno.EBUSY);
+    const size = typeof code === 'string' ? Buffer.byteLength(code) : uint8Length(code);
+    const rc = checkUserArgs(code, size, null, 0, this.options.codeSizeLimit);
+    if (rc !== 0) return refused(rc);
+    const outcome = this.run(code, size, options.name === undefined ? '=sysLua' : `=${options.name}`, { ...options, all });
+    if (outcome.rc >= 0) return outcome;
+    const failed: Failed = { rc: outcome.rc, error: decoder.decode(outcome.bytes) || strerror(outcome.rc) };
     const trace = options.traceback === true ? this.machine?.fns.calls.takeTraceback() : undefined;
-    if (trace !== undefined) result.traceback = trace;
-    return result;
+    if (trace !== undefined) failed.traceback = trace;
+    return failed;
   }
 
   /** The kernel log, oldest record first. */
