@@ -15,7 +15,7 @@ import { isWasmCFunction, type KernelServices, type LuaFunction, type LunatikMod
 import { errno } from './errno.js';
 import type { KernelFunctions } from './kernel-functions.js';
 import type { ResultConverter, ResultEncoder } from './result.js';
-import { makeReadonly } from './state.js';
+import { makeReadonly, setLoaded } from './state.js';
 
 export interface ModuleInfo {
   name: string;
@@ -183,6 +183,7 @@ export function applyModule(name: string, host: ModuleHost, L: number): void {
   }
   for (const [library, fns] of declared.libraries) {
     pushFunctionTable(host, L, fns);
+    setLoaded(host.image, L, library, true);
     makeReadonly(host.image, L, host.fns);
     api.lua_setglobal(L, cs(library));
   }
@@ -197,6 +198,7 @@ export function unapplyModule(name: string, host: ModuleHost, L: number): void {
     api.lua_pushnil(L);
     api.lua_setglobal(L, host.image.cstring(global));
   }
+  for (const library of declared.libraries.keys()) setLoaded(host.image, L, library, false);
   for (const type of declared.types.keys()) {
     api.lua_pushnil(L);
     api.lua_setfield(L, LUA_REGISTRYINDEX, host.image.cstring(type));

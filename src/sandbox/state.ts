@@ -55,16 +55,12 @@ function openLibraries(image: LuaImage, L: number, fns: KernelFunctions, limited
   // registry._LOADED holds the real tables, as luaL_openlibs leaves it: Lua's error messages
   // name a function called from C (`pcall(string.rep)`) by finding it there. Scripts cannot
   // reach the registry, so this exposes nothing.
-  api.luaL_getsubtable(L, LUA_REGISTRYINDEX, cs(LOADED_TABLE)); // 2
-  api.lua_pushvalue(L, 1);
-  api.lua_setfield(L, 2, cs('_G'));
+  setLoaded(image, L, '_G', true);
   for (const name of LIBRARIES) {
     api[`luaopen_${name}`](L);
-    api.lua_pushvalue(L, -1);
-    api.lua_setfield(L, 2, cs(name));
+    setLoaded(image, L, name, true);
     api.lua_setglobal(L, cs(name));
   }
-  api.lua_settop(L, 1);
   api.lua_getglobal(L, cs('string'));
   api.lua_pushnil(L);
   api.lua_setfield(L, -2, cs('dump'));
@@ -109,6 +105,19 @@ function openLibraries(image: LuaImage, L: number, fns: KernelFunctions, limited
   for (const name of LIBRARIES) protectLibrary(image, L, name, fns);
   protectStringMetatable(image, L);
   api.lua_settop(L, 0);
+}
+
+/**
+ * registry._LOADED[name] = the table at the top of the stack (left there), or nil when
+ * `table` is false: where Lua's messages find a library function's name (`'crypto.sha1'`).
+ */
+export function setLoaded(image: LuaImage, L: number, name: string, table: boolean): void {
+  const { api } = image;
+  api.luaL_getsubtable(L, LUA_REGISTRYINDEX, image.cstring(LOADED_TABLE));
+  if (table) api.lua_pushvalue(L, -2);
+  else api.lua_pushnil(L);
+  api.lua_setfield(L, -2, image.cstring(name));
+  api.lua_settop(L, -2);
 }
 
 /** _G[name] = closure(fn, original, ...the `extra` values on top of the stack). Expects _G at index 1. */

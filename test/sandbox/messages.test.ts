@@ -5,6 +5,7 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { Kernel, errno } from '../../src/index.js';
+import { crypto } from '../../src/bindings/crypto.js';
 
 const LUA = '/usr/bin/lua5.4';
 const luaInstalled = spawnSync(LUA, ['-v']).status === 0;
@@ -44,6 +45,16 @@ test('the same messages as lua5.4 prints', (t) => {
     const luaMessage = lua.stderr.split('\n')[0]!.replace(/^[^:]*lua5\.4: /, '');
     t.is(kernel.exec(code, { name: '(command line)' }).error, luaMessage, code);
   }
+});
+
+test('module libraries are named too, also after an rmmod/insmod cycle', (t) => {
+  const k = Kernel.boot();
+  const message = 'return select(2, pcall(crypto.sha1))';
+  t.is(k.exec(message).value, "bad argument #1 to 'crypto.sha1' (buffer or string expected, got no value)");
+  t.is(k.rmmod('crypto'), 0);
+  t.is(k.insmod(crypto), 0);
+  t.is(k.exec(message).value, "bad argument #1 to 'crypto.sha1' (buffer or string expected, got no value)");
+  t.deepEqual(k.shutdown().leaks, []);
 });
 
 test('wrapped rawset and load still do their job after their checks', (t) => {
