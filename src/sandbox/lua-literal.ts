@@ -18,9 +18,11 @@ export interface LiteralLimits {
   readonly depth: number;
   /** Entries shown per table; the rest become `...`. */
   readonly entries: number;
+  /** Entries shown in all, so that nested tables cannot multiply the output (100^4 entries). */
+  readonly total: number;
 }
 
-export const DEFAULT_LITERAL_LIMITS: LiteralLimits = { depth: 4, entries: 100 };
+export const DEFAULT_LITERAL_LIMITS: LiteralLimits = { depth: 4, entries: 100, total: 2000 };
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const KEYWORDS = new Set(['and', 'break', 'do', 'else', 'elseif', 'end', 'false', 'for', 'function', 'goto', 'if', 'in',
@@ -57,6 +59,9 @@ export function quoteLua(bytes: Uint8Array): string {
 }
 
 export class LiteralFormatter {
+  /** Entries still allowed by `total` in this formatStack. */
+  private remaining = 0;
+
   constructor(private readonly image: LuaImage, private readonly strings: LuaStrings, private readonly limits = DEFAULT_LITERAL_LIMITS) {}
 
   /** Each of the values at 1..top, as `print` would write them but with tables in literal form. */
@@ -66,6 +71,7 @@ export class LiteralFormatter {
     api.lua_createtable(L, 0, 0); // the tables being walked, against cycles
     const seen = api.lua_gettop(L);
     const out: string[] = [];
+    this.remaining = this.limits.total;
     for (let i = 1; i <= top; i++) out.push(this.format(L, i, seen, 0, false));
     api.lua_settop(L, top);
     return out;
@@ -104,11 +110,13 @@ export class LiteralFormatter {
     const items: string[] = [];
     let n = 0;
     let more = false;
+    const full = () => items.length >= this.limits.entries || this.remaining <= 0;
     while (api.lua_rawgeti(L, idx, BigInt(n + 1)) !== LUA_TNIL) {
-      if (items.length >= this.limits.entries) {
+      if (full()) {
         more = true;
         break;
       }
+      this.remaining--;
       items.push(this.format(L, api.lua_gettop(L), seen, depth + 1, true));
       api.lua_settop(L, -2);
       n++;
@@ -118,11 +126,12 @@ export class LiteralFormatter {
     while (!more && api.lua_next(L, idx) !== 0) {
       const key = api.lua_gettop(L) - 1;
       if (!this.inSequence(L, key, n)) {
-        if (items.length >= this.limits.entries) {
+        if (full()) {
           more = true;
           api.lua_settop(L, -3);
           break;
         }
+        this.remaining--;
         items.push(`${this.key(L, key, seen, depth)} = ${this.format(L, key + 1, seen, depth + 1, true)}`);
       }
       api.lua_settop(L, -2);

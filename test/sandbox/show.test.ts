@@ -29,6 +29,9 @@ test('depth, size and cycles are bounded', (t) => {
   t.deepEqual(show('return {{{{{{1}}}}}}').values, ['{ { { { {...} } } } }']);
   const long = show('local t = {} for i = 1, 500 do t[i] = i end return t').values![0]!;
   t.true(long.endsWith(', 100, ... }'), long.slice(-30));
+  const wide = show('local t = {} for i = 1, 100 do t[i] = i end for _ = 1, 3 do local up = {} for i = 1, 100 do up[i] = t end t = up end return t').values![0]!;
+  t.true(wide.length < 100_000, `100^4 entries (one table shared 100 times per level) are cut to a bounded text: ${wide.length} characters`);
+  t.true(wide.endsWith('... }'), wide.slice(-20));
   const cycle = show('local t = {} t.self = t return t').values![0]!;
   t.regex(cycle, /^\{ self = <cycle: table: 0x[0-9a-f]+> \}$/);
 });
