@@ -64,8 +64,11 @@ export function installProtectedCalls(
   });
 
   return {
-    call(L, nresults, { traceback = false, args }) {
+    call(L, nresults, options) {
       recorded = undefined;
+      const { traceback, args } = options;
+      // sysLua's own call: nothing to add.
+      if (traceback !== true && args === undefined) return api.lua_pcallk(L, 0, nresults, 0, 0, 0);
       let nargs = 0;
       if (args !== undefined) {
         pendingArgs = args;
@@ -73,7 +76,7 @@ export function installProtectedCalls(
         api.lua_rotate(L, -2, 1);
         nargs = 1;
       }
-      if (!traceback) return api.lua_pcallk(L, nargs, nresults, 0, 0, 0);
+      if (traceback !== true) return api.lua_pcallk(L, nargs, nresults, 0, 0, 0);
       const base = api.lua_gettop(L) - nargs; // the called function's index
       api.lua_pushcclosure(L, handler, 0);
       api.lua_rotate(L, base, 1);
