@@ -75,7 +75,7 @@ async function runAll(kernel: Kernel, args: readonly string[], invocation: Invoc
   run(argTable(args, invocation), 'arg');
   for (const code of (values.e as string[] | undefined) ?? []) run(code, '(command line)');
   if (script === '-') run(withoutShebang(await readAll(io.stdin)), 'stdin', scriptArgs);
-  else if (script !== undefined) run(withoutShebang(readScript(script)), script, scriptArgs);
+  else if (script !== undefined) run(withoutShebang(readScript(script)), `@${script}`, scriptArgs);
 
   if (repl) {
     // Loaded only when asked for: readline is a good part of the start-up of a one-line -e.

@@ -35,7 +35,11 @@ export interface ExecResult {
 }
 
 export interface ExecOptions {
-  /** The chunk name in error messages and tracebacks (default `sysLua`). */
+  /**
+   * The chunk name in error messages and tracebacks (default `sysLua`). A name starting
+   * with `@` is a file name, as in Lua's own chunk names: shown without the `@`, shortened
+   * from the left when long (`...dir/script.lua`).
+   */
   name?: string;
   /** Record a traceback of a runtime error (luaL_traceback from the message handler, as `lua` prints it). */
   traceback?: boolean;
@@ -101,6 +105,12 @@ interface Failed {
 /** Bytes as a string, one character per byte: a key that tells any two byte sequences apart. */
 function latin1(heap: Uint8Array, ptr: number, length: number): string {
   return Buffer.from(heap.buffer, heap.byteOffset + ptr, length).toString('latin1');
+}
+
+/** Lua's chunk name for an exec name: `=name` (shown as is), or a file name `@path` kept. */
+function chunkName(name: string | undefined): string {
+  if (name === undefined) return '=sysLua';
+  return name.startsWith('@') ? name : `=${name}`;
 }
 
 function describeModule(module: unknown): string {
@@ -224,7 +234,7 @@ export class Kernel {
     const size = typeof code === 'string' ? Buffer.byteLength(code) : uint8Length(code);
     const rc = checkUserArgs(code, size, null, 0, this.options.codeSizeLimit);
     if (rc !== 0) return refused(rc);
-    const outcome = this.run(code, size, options.name === undefined ? '=sysLua' : `=${options.name}`, { ...options, all });
+    const outcome = this.run(code, size, chunkName(options.name), { ...options, all });
     if (outcome.rc >= 0) return outcome;
     const failed: Failed = { rc: outcome.rc, error: decoder.decode(outcome.bytes) || strerror(outcome.rc) };
     const trace = options.traceback === true ? this.machine?.fns.calls.takeTraceback() : undefined;

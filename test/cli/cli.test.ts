@@ -2,7 +2,7 @@
 // is installed, the same invocations of `lua5.4` are the oracle for what lua does.
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -117,6 +117,17 @@ test('a runtime error prints the message and a traceback, exits 1, and stops wha
   const r = await lunatik([script]);
   t.is(r.stdout, 'before\n');
   t.is(r.stderr, `lunatik: ${script}:2: boom\nstack traceback:\n\t[C]: in function 'error'\n\t${script}:2: in local 'f'\n\t${script}:5: in main chunk\n\t[C]: in ?\n`);
+});
+
+test('a long script path is shortened from the left in messages, as lua does', async (t) => {
+  const dir = join(tmp, 'a-directory-name-long-enough-to-need-shortening', 'and-one-more-level');
+  mkdirSync(dir, { recursive: true });
+  const script = join(dir, 'long.lua');
+  writeFileSync(script, 'error("x")\n');
+  const r = await lunatik([script]);
+  t.regex(r.stderr, /^lunatik: \.\.\..*\/and-one-more-level\/long\.lua:1: x\n/);
+  const oracle = await lua(t, [script]);
+  if (oracle !== null) t.deepEqual(r, oracle);
 });
 
 test('syntax errors and missing files read as in lua, exit 1', async (t) => {
