@@ -5,14 +5,14 @@ import { Kernel } from './sandbox/kernel.js';
 import { errno } from './sandbox/errno.js';
 import type { UserCode, UserResult } from './sandbox/user-copy.js';
 
-export { Kernel, type CallStats, type ExecResult, type ShutdownReport } from './sandbox/kernel.js';
+export { Kernel, type CallStats, type ExecOptions, type ExecResult, type ShowResult, type ShutdownReport } from './sandbox/kernel.js';
 export type { LunatikModule, ModuleContext, UserdataType, KernelServices, LuaFunction } from './bindings/module.js';
 export type { Binding, Lua } from './bindings/lua.js';
 export type { ModuleInfo } from './sandbox/modules.js';
 export type { LeakRecord, MemInfo, SlabInfo } from './memory/index.js';
 export { errno, strerror, errnoName, type ErrnoName } from './sandbox/errno.js';
 export type { BootOptions } from './sandbox/options.js';
-export { formatRecord, type LogRecord } from './sandbox/klog.js';
+export { formatRecord, type KernelLog, type LogRecord, type ScriptConsole } from './sandbox/klog.js';
 export { ImageMismatchError, setCompileStrategy, imageCompileInfo, type CompileStrategy, type CompileInfo } from '../wasm/image.js';
 export {
   KernelThread, type ThreadOptions, type SubmitOptions, type ThreadShutdownReport, type ThreadInfo,

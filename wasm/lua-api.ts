@@ -113,6 +113,8 @@ export interface LuaApi {
   luaL_unref(L: State, t: number, ref: number): void;
   luaL_traceback(L: State, L1: State, msg: Ptr, level: number): void;
   luaL_where(L: State, level: number): void;
+  luaL_getsubtable(L: State, idx: number, fname: Ptr): number;
+  luaL_checkstack(L: State, sz: number, msg: Ptr): void;
 
   luaopen_base(L: State): number;
   luaopen_coroutine(L: State): number;

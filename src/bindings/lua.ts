@@ -17,7 +17,15 @@ export type Binding = (lua: Lua, L: number) => number;
 const decoder = new TextDecoder();
 
 export class Lua {
-  constructor(readonly image: LuaImage, private readonly strings: LuaStrings) {}
+  /** The image behind the facade, for the kernel's own modules; not part of the public types. @internal */
+  readonly image: LuaImage;
+  private readonly strings: LuaStrings;
+
+  /** @internal */
+  constructor(image: LuaImage, strings: LuaStrings) {
+    this.image = image;
+    this.strings = strings;
+  }
 
   /** The whole image memory; re-read it after any call into Lua (memory may grow). */
   get heap(): Uint8Array {

@@ -7,9 +7,13 @@
 import type { LogRecord } from '../sandbox/klog.js';
 import type { Binding, Lua } from './lua.js';
 
-/** A C function already compiled to Wasm (e.g. a hand-written .wat hot path), to be placed in the function table. */
+/**
+ * A C function already compiled to Wasm (e.g. a hand-written .wat hot path), to be placed
+ * in the function table: a function exported by a WebAssembly instance. Typed `object` so
+ * that the public types need no WebAssembly declarations (which @types/node lacks).
+ */
 export interface WasmCFunction {
-  readonly wasm: WebAssembly.ExportValue;
+  readonly wasm: object;
 }
 
 export type LuaFunction = Binding | WasmCFunction;

@@ -1,12 +1,13 @@
 /*
- * Command-line parsing with node:util's parseArgs, following the `lua` interpreter:
- * options come first; the first non-option argument is the script (`-` for stdin) and
- * everything after it belongs to the script (its `arg` table), options included.
+ * Command-line parsing with node:util's parseArgs (its tokens), following the `lua`
+ * interpreter: options come first; the first non-option argument is the script (`-` for
+ * stdin) and everything after it belongs to the script, options included. Mistakes are
+ * reported in lua's words (`unrecognized option '--x'`, `'-e' needs argument`).
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { OPTIONS, UsageError } from './options.js';
 
-export type OptionValue = string | boolean | (string | boolean)[] | undefined;
+export type OptionValue = string | boolean | string[] | undefined;
 
 export interface Invocation {
   /** Option values by name; absent options are undefined. */
@@ -15,6 +16,8 @@ export interface Invocation {
   readonly script?: string;
   /** The arguments after the script. */
   readonly scriptArgs: readonly string[];
+  /** Where the script is in the arguments (or their count when there is none): `arg`'s index 0. */
+  readonly scriptIndex: number;
 }
 
 const parseOptions: NonNullable<ParseArgsConfig['options']> = Object.fromEntries(OPTIONS.map((o) => [o.name, {
@@ -25,20 +28,34 @@ const parseOptions: NonNullable<ParseArgsConfig['options']> = Object.fromEntries
 
 /** Parses the arguments after `lunatik`; throws UsageError on a mistake. */
 export function parseCommandLine(args: readonly string[]): Invocation {
-  // Locate the script first (lenient pass), so that its own arguments are never read as ours.
   const { tokens } = parseArgs({ args: [...args], options: parseOptions, strict: false, allowPositionals: true, tokens: true });
-  const first = tokens.find((t) => t.kind === 'positional');
-  const ours = first === undefined ? [...args] : args.slice(0, first.index);
-  let values: Record<string, OptionValue>;
-  try {
-    ({ values } = parseArgs({ args: ours, options: parseOptions, strict: true, allowPositionals: false }));
-  } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
-    // parseArgs names lua-style one-letter options `--e`; they are written `-e`.
-    throw new UsageError(message.replace(/'--(\w)(?=[ '])/g, "'-$1").replace(/\. To specify a positional argument.*$/s, ''));
+  const values: Record<string, OptionValue> = {};
+  for (const token of tokens) {
+    if (token.kind === 'positional') {
+      return { values, script: token.value, scriptArgs: args.slice(token.index + 1), scriptIndex: token.index };
+    }
+    if (token.kind === 'option-terminator') {
+      const script = args[token.index + 1];
+      if (script === undefined) break;
+      return { values, script, scriptArgs: args.slice(token.index + 2), scriptIndex: token.index + 1 };
+    }
+    const option = OPTIONS.find((o) => o.name === token.name);
+    // A flag given a value (`--isolate=1`) is no option lua or we know.
+    if (option === undefined || option.arg === undefined && token.value !== undefined) {
+      throw new UsageError(`unrecognized option '${args[token.index]}'`);
+    }
+    if (option.arg === undefined) {
+      values[option.name] = true;
+      continue;
+    }
+    // As lua: the argument is the next word, unless that word is missing or an option.
+    if (token.value === undefined || !token.inlineValue && token.value.startsWith('-')) {
+      throw new UsageError(`'${token.rawName}' needs argument`);
+    }
+    if (option.multiple === true) values[option.name] = [...(values[option.name] as string[] | undefined) ?? [], token.value];
+    else values[option.name] = token.value;
   }
-  if (first === undefined) return { values, scriptArgs: [] };
-  return { values, script: args[first.index]!, scriptArgs: args.slice(first.index + 1) };
+  return { values, scriptArgs: [], scriptIndex: args.length };
 }
 
 /** The help text, built from the option table. */
@@ -50,16 +67,13 @@ export function usage(): string {
   const width = Math.max(...rows.map(([left]) => left.length)) + 2;
   return [
     'usage: lunatik [options] [script [args]]',
-    '',
-    'Runs Lua 5.4 (WebAssembly) scripts in a lunatik-wasm kernel, like the lua interpreter.',
-    'Each chunk goes through sysLua: its result is printed; an error exits with status 1.',
-    '',
+    'Runs Lua 5.4 (WebAssembly) in a lunatik-wasm kernel, like the lua interpreter. Available options are:',
     ...rows.map(([left, help]) => `  ${left.padEnd(width)}${help}`),
-    `  ${'-'.padEnd(width)}read the script from stdin`,
     `  ${'--'.padEnd(width)}stop handling options`,
+    `  ${'-'.padEnd(width)}stop handling options and execute stdin`,
     '',
-    'With no script and no -e, a REPL starts when stdin is a terminal; otherwise stdin is run as a script.',
-    'print() and warn() write to the kernel log: see --dmesg, or .dmesg in the REPL.',
+    'The values a chunk returns are printed (tables as Lua literals). With no script and no -e,',
+    'the REPL starts when stdin is a terminal; otherwise stdin is run as a script.',
     '',
   ].join('\n');
 }

@@ -2,7 +2,7 @@
  * The command line's option table. Each option is one entry: its name, its argument (if
  * it takes one), its help line, and what it does: change Kernel.boot's options (`boot`)
  * or print something after the chunks have run (`report`). Options without either
- * (`-e`, `-i`, `-h`, `-v`) are read by the runner itself.
+ * (`-e`, `-i`, `-W`, `-h`, `-v`) are read by the runner itself.
  *
  * Adding an option is one line here.
  */
@@ -26,24 +26,25 @@ export interface CliOption {
   readonly report?: (kernel: Kernel) => string[];
 }
 
-/** A mistake on the command line: exit status 2. */
+/** A mistake on the command line: the message and the usage on stderr, exit status 1 (as lua). */
 export class UsageError extends Error {
   override name = 'UsageError';
 }
 
 export const OPTIONS: readonly CliOption[] = [
-  { name: 'e', arg: 'code', multiple: true, help: 'run the Lua code (several -e run in order on the same kernel)' },
-  { name: 'i', help: 'enter the REPL after running the script and -e code' },
+  { name: 'e', arg: 'stat', multiple: true, help: "execute string 'stat' (several -e run in order on the same kernel)" },
+  { name: 'i', help: "enter interactive mode after executing 'script'" },
+  { name: 'W', help: 'turn warnings on (warn() to stderr; the kernel log has them anyway)' },
   { name: 'isolate', help: 'give every chunk a fresh Lua state', boot: (o) => { o.isolate = true; } },
   { name: 'memory-limit', arg: 'bytes', help: 'memory budget of the Lua state (suffix k, m or g for KiB, MiB, GiB)', boot: (o, v) => { o.memory = { ...o.memory, limit: byteSize(v, 'memory-limit') }; } },
-  { name: 'instructions', arg: 'n', help: 'instruction budget of each chunk (exceeding it: ETIME)', boot: (o, v) => { o.limits = { ...o.limits, instructions: integer(v, 'instructions') }; } },
-  { name: 'time-limit', arg: 'ms', help: 'soft wall-clock limit of each chunk, checked every 1000 instructions', boot: (o, v) => { o.limits = { ...o.limits, timeMs: integer(v, 'time-limit') }; } },
+  { name: 'instructions', arg: 'n', help: 'instruction budget of each chunk, n >= 1 (exceeding it: ETIME)', boot: (o, v) => { o.limits = { ...o.limits, instructions: positiveInteger(v, 'instructions') }; } },
+  { name: 'time-limit', arg: 'ms', help: 'soft wall-clock limit of each chunk, ms >= 1, checked every 1000 instructions', boot: (o, v) => { o.limits = { ...o.limits, timeMs: positiveInteger(v, 'time-limit') }; } },
   { name: 'dmesg', help: 'print the kernel log after running', report: (k) => k.dmesg().map(formatRecord) },
   { name: 'meminfo', help: 'print the memory pool\'s /proc/meminfo after running', report: (k) => lines(k.proc('meminfo')) },
   { name: 'buddyinfo', help: 'print the buddy allocator\'s /proc/buddyinfo after running', report: (k) => lines(k.proc('buddyinfo')) },
   { name: 'slabinfo', help: 'print the size-class caches\' /proc/slabinfo after running', report: (k) => lines(k.proc('slabinfo')) },
-  { name: 'version', short: 'v', help: 'print the version' },
-  { name: 'help', short: 'h', help: 'print this help' },
+  { name: 'version', short: 'v', help: 'show version information' },
+  { name: 'help', short: 'h', help: 'show this help' },
 ];
 
 function lines(text: string): string[] {
@@ -60,9 +61,9 @@ export function byteSize(value: string, option: string): number {
   return bytes;
 }
 
-/** A non-negative integer option value; throws UsageError otherwise. */
-export function integer(value: string, option: string): number {
+/** An integer option value of at least 1 (what the kernel's limits accept); throws UsageError otherwise. */
+export function positiveInteger(value: string, option: string): number {
   const n = /^\d+$/.test(value.trim()) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n)) throw new UsageError(`--${option} expects a non-negative integer, got '${value}'`);
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--${option} expects an integer of at least 1, got '${value}'`);
   return n;
 }

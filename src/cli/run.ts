@@ -1,17 +1,19 @@
 /*
  * What `lunatik` does once its arguments are known, in lua's order: print the version
- * (-v), boot the kernel, set `arg`, run each -e, run the script, enter the REPL (-i, or
- * nothing to run and a terminal on stdin), then print the reports (--dmesg...).
- * Returns the exit status: 0, 1 when a chunk fails, 2 for a usage error.
+ * (-v, -i), boot the kernel, set `arg`, run each -e, run the script with its arguments as
+ * `...`, enter the REPL (-i, or nothing to run and a terminal on stdin), then print the
+ * reports (--dmesg...). print and warn reach stdout and stderr as they happen.
+ * Returns the exit status: 0, or 1 when a chunk fails or the command line is wrong (as lua).
  */
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 // The kernel's own modules, not the package index: the CLI needs no threads or pool (piscina).
 import { strerror } from '../sandbox/errno.js';
 import { Kernel } from '../sandbox/kernel.js';
+import { quoteLua } from '../sandbox/lua-literal.js';
 import type { BootOptions } from '../sandbox/options.js';
 import { parseCommandLine, usage, type Invocation } from './args.js';
-import { describeFailure, versionLine } from './format.js';
+import { describeFailure, valuesLine, versionLine } from './format.js';
 import { OPTIONS, UsageError } from './options.js';
 
 export interface CliStreams {
@@ -19,6 +21,12 @@ export interface CliStreams {
   readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
   readonly stderr: NodeJS.WritableStream;
 }
+
+/** lua's argv[0]: `arg`'s entry below the options. */
+const PROGRAM = 'lunatik';
+
+/** A chunk failed: its report is the message (and traceback) to print. */
+class ChunkFailure extends Error {}
 
 export async function main(args: readonly string[], io: CliStreams): Promise<number> {
   let invocation: Invocation;
@@ -32,21 +40,21 @@ export async function main(args: readonly string[], io: CliStreams): Promise<num
     io.stdout.write(usage());
     return 0;
   }
-  if (values.version === true) io.stdout.write(`${versionLine()}\n`);
-  const hasCode = script !== undefined || values.e !== undefined;
-  if (values.version === true && !hasCode && values.i !== true) return 0;
-
+  const nothingToRun = script === undefined && values.e === undefined;
+  const repl = values.i === true || nothingToRun && values.version !== true && io.stdin.isTTY === true;
   let kernel: Kernel;
   try {
     kernel = bootKernel(invocation);
   } catch (e) {
     return usageFailure(e, io);
   }
+  if (values.version === true || repl) io.stdout.write(`${versionLine()}\n`);
+  attachConsole(kernel, io, values.W === true);
   try {
-    await runAll(kernel, invocation, io);
+    await runAll(kernel, args, invocation, io, repl);
     return 0;
   } catch (e) {
-    io.stderr.write(`lunatik: ${e instanceof Error ? e.message : String(e)}\n`);
+    io.stderr.write(`${PROGRAM}: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;
   } finally {
     for (const option of OPTIONS) {
@@ -56,35 +64,46 @@ export async function main(args: readonly string[], io: CliStreams): Promise<num
   }
 }
 
-/** Runs everything the command line asks for; throws (the message to print) at the first failure. */
-async function runAll(kernel: Kernel, { values, script, scriptArgs }: Invocation, io: CliStreams): Promise<void> {
-  const run = (code: string | Uint8Array, name: string): void => {
-    const result = kernel.exec(code, { name });
-    if (result.rc < 0) throw new Error(describeFailure(result));
-    if (result.value) io.stdout.write(`${result.value}\n`);
+/** Runs everything the command line asks for; throws (the report to print) at the first failure. */
+async function runAll(kernel: Kernel, args: readonly string[], invocation: Invocation, io: CliStreams, repl: boolean): Promise<void> {
+  const { values, script, scriptArgs } = invocation;
+  const run = (code: string | Uint8Array, name: string, chunkArgs: readonly string[] = []): void => {
+    const result = kernel.show(code, { name, traceback: true, args: chunkArgs });
+    if (result.rc < 0) throw new ChunkFailure(describeFailure(result));
+    io.stdout.write(valuesLine(result.values ?? []));
   };
-  if (script !== undefined) run(argTable(script, scriptArgs), 'arg');
+  run(argTable(args, invocation), 'arg');
   for (const code of (values.e as string[] | undefined) ?? []) run(code, '(command line)');
-  if (script === '-') run(withoutShebang(await readAll(io.stdin)), 'stdin');
-  else if (script !== undefined) run(withoutShebang(readScript(script)), script);
+  if (script === '-') run(withoutShebang(await readAll(io.stdin)), 'stdin', scriptArgs);
+  else if (script !== undefined) run(withoutShebang(readScript(script)), `@${script}`, scriptArgs);
 
-  const nothingToRun = script === undefined && values.e === undefined;
-  if (values.i === true || nothingToRun && io.stdin.isTTY === true) {
-    // Loaded only when asked for: node:repl is a good part of the start-up of a one-line -e.
+  if (repl) {
+    // Loaded only when asked for: readline is a good part of the start-up of a one-line -e.
     const { startRepl } = await import('./repl.js');
-    await startRepl(kernel, { input: io.stdin, output: io.stdout }, versionLine());
-  } else if (nothingToRun) {
+    await startRepl(kernel, { input: io.stdin, output: io.stdout, errors: io.stderr });
+  } else if (script === undefined && values.e === undefined && values.version !== true) {
     run(withoutShebang(await readAll(io.stdin)), 'stdin');
   }
 }
 
+/** print to stdout, warn to stderr when warnings are on (-W, or warn("@on")), as lua's warning function. */
+function attachConsole(kernel: Kernel, io: CliStreams, warnings: boolean): void {
+  let on = warnings;
+  kernel.log.console = {
+    print: (text) => { io.stdout.write(`${text}\n`); },
+    warn: (text, control) => {
+      if (control) {
+        if (text === '@on') on = true;
+        else if (text === '@off') on = false;
+      } else if (on) io.stderr.write(`Lua warning: ${text}\n`);
+    },
+  };
+}
+
 function usageFailure(e: unknown, io: CliStreams): number {
-  if (!(e instanceof UsageError)) {
-    io.stderr.write(`lunatik: ${e instanceof Error ? e.message : String(e)}\n`);
-    return 1;
-  }
-  io.stderr.write(`lunatik: ${e.message}\nTry 'lunatik --help' for more information.\n`);
-  return 2;
+  const message = e instanceof Error ? e.message : String(e);
+  io.stderr.write(e instanceof UsageError ? `${PROGRAM}: ${message}\n${usage()}` : `${PROGRAM}: ${message}\n`);
+  return 1;
 }
 
 function bootKernel({ values }: Invocation): Kernel {
@@ -102,13 +121,14 @@ function bootKernel({ values }: Invocation): Kernel {
   }
 }
 
+/** The file's bytes; a failure reads as lua's `cannot open <path>: <strerror>`. */
 function readScript(path: string): Uint8Array {
   try {
     return readFileSync(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? '';
     const number = (constants.errno as Record<string, number>)[code];
-    throw new Error(`cannot open ${path} (${code}: ${number === undefined ? (e as Error).message : strerror(number)})`);
+    throw new ChunkFailure(`cannot open ${path}: ${number === undefined ? (e as Error).message : strerror(number)}`);
   }
 }
 
@@ -125,17 +145,14 @@ function withoutShebang(code: Uint8Array): Uint8Array {
   return newline < 0 ? new Uint8Array(0) : code.subarray(newline);
 }
 
-/** Lua code that sets the global `arg` as lua does: arg[0] the script, arg[1..n] its arguments. */
-function argTable(script: string, scriptArgs: readonly string[]): string {
-  const items = [`[0] = ${luaString(script)}`, ...scriptArgs.map(luaString)];
+/**
+ * Lua code that sets the global `arg` as lua.c's createargtable does: the script at index
+ * 0, its arguments at 1..n, the interpreter and the options before it at negative indexes
+ * (with no script, the interpreter is at 0 and the options follow it).
+ */
+function argTable(args: readonly string[], { script, scriptIndex }: Invocation): string {
+  const words = [PROGRAM, ...args];
+  const zero = script === undefined ? 0 : scriptIndex + 1;
+  const items = words.map((word, i) => `[${i - zero}] = ${quoteLua(Buffer.from(word))}`);
   return `arg = { ${items.join(', ')} }`;
-}
-
-/** A Lua string literal for any text: printable ASCII as is, every other byte as \ddd. */
-function luaString(text: string): string {
-  let out = '"';
-  for (const byte of Buffer.from(text)) {
-    out += byte >= 0x20 && byte < 0x7f && byte !== 0x22 && byte !== 0x5c ? String.fromCharCode(byte) : `\\${String(byte).padStart(3, '0')}`;
-  }
-  return `${out}"`;
 }

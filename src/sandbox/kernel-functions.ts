@@ -7,10 +7,11 @@
  */
 import { installHostFunction } from '../../wasm/host-function.js';
 import type { LuaImage } from '../../wasm/instance.js';
-import { LUA_MULTRET, LUA_TNONE, LUA_TNIL, LUA_TTABLE, upvalueIndex } from '../../wasm/lua-api.js';
+import { LUA_MULTRET, LUA_TFUNCTION, LUA_TNONE, LUA_TNIL, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, upvalueIndex } from '../../wasm/lua-api.js';
 import type { LuaStrings } from '../../wasm/lua-strings.js';
 import { ImagePanic } from '../../wasm/syscall-table.js';
 import { SIG_LUA_WARNF } from '../../wasm/trampoline.js';
+import { installProtectedCalls, type ProtectedCalls } from './protected-call.js';
 import { DEFAULT_MESSAGE_LEVEL, KERN_WARNING, type KernelLog } from './klog.js';
 
 export interface KernelFunctions {
@@ -28,6 +29,8 @@ export interface KernelFunctions {
   warnf: number;
   /** Runs `fn` in protected mode on L with the top `nargs` values as its stack (an error becomes the returned status). */
   protect(L: number, fn: (L: number) => void, nargs?: number): number;
+  /** Protected calls of script code, with an optional traceback and arguments. */
+  calls: ProtectedCalls;
 }
 
 const decoder = new TextDecoder();
@@ -50,6 +53,11 @@ export function installKernelFunctions(image: LuaImage, strings: LuaStrings, log
     return text;
   };
 
+  const isNoneOrNil = (L: number, idx: number): boolean => {
+    const type = api.lua_type(L, idx);
+    return type === LUA_TNONE || type === LUA_TNIL;
+  };
+
   /** Calls the original function in upvalue 1 with this call's arguments; returns all its results. */
   const callOriginal = (L: number): number => {
     api.lua_pushvalue(L, upvalueIndex(1));
@@ -67,9 +75,18 @@ export function installKernelFunctions(image: LuaImage, strings: LuaStrings, log
     return 0;
   });
 
+  const protect = (L: number, fn: (L: number) => void, nargs = 0): number => {
+    protectedBody = fn;
+    api.lua_pushcclosure(L, runProtected, 0);
+    if (nargs > 0) api.lua_rotate(L, -1 - nargs, 1);
+    return api.lua_pcallk(L, nargs, 0, 0, 0, 0);
+  };
+
   return {
     print: install((L) => {
-      log.write(DEFAULT_MESSAGE_LEVEL, joinArgs(L, '\t', false));
+      const text = joinArgs(L, '\t', false);
+      log.write(DEFAULT_MESSAGE_LEVEL, text);
+      log.console?.print(text);
       return 0;
     }),
 
@@ -77,12 +94,19 @@ export function installKernelFunctions(image: LuaImage, strings: LuaStrings, log
       api.luaL_checklstring(L, 1, strings.outSlot);
       const text = joinArgs(L, '', true);
       // A single piece starting with '@' is a control message ("@on", "@off"): nothing to log.
-      if (!(api.lua_gettop(L) === 1 && text.startsWith('@'))) log.write(KERN_WARNING, `Lua warning: ${text}`);
+      const control = api.lua_gettop(L) === 1 && text.startsWith('@');
+      if (!control) log.write(KERN_WARNING, `Lua warning: ${text}`);
+      log.console?.warn(text, control);
       return 0;
     }),
 
     // Text only, whatever mode the script asks for: binary chunks bypass the verifier-less VM's checks.
+    // The arguments are checked here, not in the original: an error raised inside a function
+    // this one calls would lose the script's `chunk:line:` prefix and its name.
     load: install((L) => {
+      const chunk = api.lua_type(L, 1);
+      if (chunk !== LUA_TSTRING && chunk !== LUA_TNUMBER) api.luaL_checktype(L, 1, LUA_TFUNCTION);
+      for (const arg of [2, 3]) if (!isNoneOrNil(L, arg)) api.luaL_checklstring(L, arg, strings.outSlot);
       if (api.lua_gettop(L) < 3) api.lua_settop(L, 3);
       api.lua_pushstring(L, image.cstring('t'));
       api.lua_copy(L, -1, 3);
@@ -91,23 +115,24 @@ export function installKernelFunctions(image: LuaImage, strings: LuaStrings, log
     }),
 
     collectgarbage: install((L) => {
-      const type = api.lua_type(L, 1);
-      const option = type === LUA_TNONE || type === LUA_TNIL ? 'collect' : strings.stringAt(L, 1) ?? '?';
+      const option = isNoneOrNil(L, 1) ? 'collect' : strings.stringAt(L, 1) ?? '?';
       if (option !== 'count') strings.raise(L, `collectgarbage: option '${option}' is not allowed (only "count")`);
       api.lua_settop(L, 1);
       return callOriginal(L);
     }),
 
     // Upvalue 2 is the set of read-only tables: rawset would otherwise bypass their __newindex.
+    // Arguments checked here, as for load, so that errors keep the caller's position.
     rawset: install((L) => {
-      if (api.lua_type(L, 1) === LUA_TTABLE) {
-        api.lua_pushvalue(L, upvalueIndex(2));
-        api.lua_pushvalue(L, 1);
-        api.lua_rawget(L, -2);
-        const readonly = api.lua_toboolean(L, -1);
-        api.lua_settop(L, -3);
-        if (readonly) strings.raise(L, 'attempt to modify a read-only table');
-      }
+      api.luaL_checktype(L, 1, LUA_TTABLE);
+      api.luaL_checkany(L, 2);
+      api.luaL_checkany(L, 3);
+      api.lua_pushvalue(L, upvalueIndex(2));
+      api.lua_pushvalue(L, 1);
+      api.lua_rawget(L, -2);
+      const readonly = api.lua_toboolean(L, -1);
+      api.lua_settop(L, -3);
+      if (readonly) strings.raise(L, 'attempt to modify a read-only table');
       return callOriginal(L);
     }),
 
@@ -137,17 +162,17 @@ export function installKernelFunctions(image: LuaImage, strings: LuaStrings, log
 
     // lua_WarnFunction: Lua's own warnings (e.g. an error in a __gc metamethod), in pieces.
     warnf: image.functions.install(SIG_LUA_WARNF, (_ud: number, msg: number, tocont: number) => {
+      // A control message is a message of one piece starting with '@', as lua.c reads them.
+      const control = !tocont && pendingWarning === '' && image.u8[msg] === 0x40; /* @ */
       pendingWarning += image.readCString(msg);
       if (tocont) return;
-      if (!pendingWarning.startsWith('@')) log.write(KERN_WARNING, `Lua warning: ${pendingWarning}`);
+      const text = pendingWarning;
       pendingWarning = '';
+      if (!control) log.write(KERN_WARNING, `Lua warning: ${text}`);
+      log.console?.warn(text, control);
     }),
 
-    protect(L: number, fn: (L: number) => void, nargs = 0): number {
-      protectedBody = fn;
-      api.lua_pushcclosure(L, runProtected, 0);
-      if (nargs > 0) api.lua_rotate(L, -1 - nargs, 1);
-      return api.lua_pcallk(L, nargs, 0, 0, 0, 0);
-    },
+    protect,
+    calls: installProtectedCalls(image, strings, protect),
   };
 }

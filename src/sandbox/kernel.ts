@@ -13,7 +13,7 @@
  * assigns and returns constants); `enter`'s drops the state, which may have been cut mid-call.
  */
 import { errorMessage, isHostStackOverflow } from '../../wasm/host-function.js';
-import { LUA_ERRMEM, LUA_ERRRUN, LUA_ERRSYNTAX, LUA_OK, LUA_REGISTRYINDEX } from '../../wasm/lua-api.js';
+import { LUA_ERRMEM, LUA_ERRRUN, LUA_ERRSYNTAX, LUA_MULTRET, LUA_OK, LUA_REGISTRYINDEX } from '../../wasm/lua-api.js';
 import { ChunkCache, MAX_CACHED_SOURCE } from './chunk-cache.js';
 import { uint8Length } from '../../wasm/lua-strings.js';
 import type { LeakRecord, MemInfo, PoolStatistics, SlabInfo } from '../memory/index.js';
@@ -21,6 +21,8 @@ import { errno, errnoName, STACK_EXHAUSTED, strerror } from './errno.js';
 import { recycleMachine, startMachine, type Machine } from './machine.js';
 import { KERN_EMERG, KERN_ERR, KernelLog, type LogRecord } from './klog.js';
 import { resolveOptions, type BootOptions, type ResolvedOptions } from './options.js';
+import { LiteralFormatter } from './lua-literal.js';
+import type { CallOptions } from './protected-call.js';
 import { ORIGINAL_COLLECTGARBAGE, openState, StateMemoryError } from './state.js';
 import { ModuleLoader, applyModule, declareModule, readModule, undeclareModule, unapplyModule, type ModuleInfo } from './modules.js';
 import type { LunatikModule } from '../bindings/module.js';
@@ -37,6 +39,35 @@ export interface ExecResult {
   value?: string;
   /** The error message, when rc < 0. */
   error?: string;
+  /** With `{ traceback: true }`, after a runtime error: Lua's `stack traceback:` text at the error. */
+  traceback?: string;
+}
+
+export interface ExecOptions {
+  /**
+   * The chunk name in error messages and tracebacks (default `sysLua`). A name starting
+   * with `@` is a file name, as in Lua's own chunk names: shown without the `@`, shortened
+   * from the left when long (`...dir/script.lua`).
+   */
+  name?: string;
+  /** Record a traceback of a runtime error (luaL_traceback from the message handler, as `lua` prints it). */
+  traceback?: boolean;
+  /**
+   * The chunk's `...`, as strings (as `lua` passes a script its command-line arguments).
+   * Given, even empty, the chunk is called from a C function as lua.c calls it, so a
+   * traceback ends with `[C]: in ?` as lua's does.
+   */
+  args?: readonly string[];
+}
+
+/** What `show` returns: every value of the chunk as a REPL shows it. */
+export interface ShowResult {
+  /** The number of values returned, or a negative errno as for sysLua. */
+  rc: number;
+  /** Each returned value as `print` writes it, except tables: in Lua's literal form (`{ 1, 2, x = "y" }`), depth-limited. */
+  values?: string[];
+  error?: string;
+  traceback?: string;
 }
 
 /** What the last synchronous call cost. */
@@ -65,11 +96,34 @@ interface Outcome {
   rc: number;
   /** The result or error message bytes; a view valid until the next call into the image. */
   bytes: Uint8Array;
+  /** With `all`: every returned value, shown. */
+  values?: string[];
+}
+
+/** How `run` calls the chunk, beyond sysLua's plain call. */
+interface CallRequest extends CallOptions {
+  /** Show every returned value (show) instead of converting the first (sysLua, exec). */
+  readonly all?: boolean;
+}
+
+const PLAIN_CALL: CallRequest = {};
+
+/** A failed exec or show. */
+interface Failed {
+  rc: number;
+  error: string;
+  traceback?: string;
 }
 
 /** Bytes as a string, one character per byte: a key that tells any two byte sequences apart. */
 function latin1(heap: Uint8Array, ptr: number, length: number): string {
   return Buffer.from(heap.buffer, heap.byteOffset + ptr, length).toString('latin1');
+}
+
+/** Lua's chunk name for an exec name: `=name` (shown as is), or a file name `@path` kept. */
+function chunkName(name: string | undefined): string {
+  if (name === undefined) return '=sysLua';
+  return name.startsWith('@') ? name : `=${name}`;
 }
 
 function describeModule(module: unknown): string {
@@ -227,21 +281,44 @@ export class Kernel {
     }
   }
 
-  /** Runs `code` and returns the result as text; `name` is the chunk name in error messages. */
-  exec(code: string | Uint8Array, options: { name?: string } = {}): ExecResult {
+  /** Runs `code` and returns the result as text. */
+  exec(code: string | Uint8Array, options: ExecOptions = {}): ExecResult {
     try {
-      if (this.down) return { rc: -errno.ESHUTDOWN, error: strerror(-errno.ESHUTDOWN) };
-      if (this.running) return { rc: -errno.EBUSY, error: strerror(-errno.EBUSY) };
-      const size = typeof code === 'string' ? Buffer.byteLength(code) : uint8Length(code);
-      const rc = checkUserArgs(code, size, null, 0, this.options.codeSizeLimit);
-      if (rc !== 0) return { rc, error: strerror(rc) };
-      const outcome = this.run(code, size, options.name === undefined ? '=sysLua' : `=${options.name}`);
-      const text = decoder.decode(outcome.bytes);
-      return outcome.rc >= 0 ? { rc: outcome.rc, value: text } : { rc: outcome.rc, error: text || strerror(outcome.rc) };
+      const outcome = this.runText(code, options, false);
+      return 'bytes' in outcome ? { rc: outcome.rc, value: decoder.decode(outcome.bytes) } : outcome;
     } catch {
       // As in sysLua: the host's JS stack ran out; nothing may be called here.
       return STACK_EXEC_RESULT;
     }
+  }
+
+  /**
+   * Runs `code` and shows every value it returns, as a REPL does: `print`'s text, but
+   * tables in Lua's literal form. The same limits as exec; a __tostring runs under them.
+   */
+  show(code: string | Uint8Array, options: ExecOptions = {}): ShowResult {
+    try {
+      const outcome = this.runText(code, options, true);
+      return 'bytes' in outcome ? { rc: outcome.rc, values: outcome.values ?? [] } : outcome;
+    } catch {
+      return STACK_EXEC_RESULT;
+    }
+  }
+
+  /** exec and show: the checks of sysLua, the run, and a failure as message (and traceback). */
+  private runText(code: string | Uint8Array, options: ExecOptions, all: boolean): Outcome | Failed {
+    const refused = (rc: number): Failed => ({ rc, error: strerror(rc) });
+    if (this.down) return refused(-errno.ESHUTDOWN);
+    if (this.running) return refused(-errno.EBUSY);
+    const size = typeof code === 'string' ? Buffer.byteLength(code) : uint8Length(code);
+    const rc = checkUserArgs(code, size, null, 0, this.options.codeSizeLimit);
+    if (rc !== 0) return refused(rc);
+    const outcome = this.run(code, size, chunkName(options.name), { ...options, all });
+    if (outcome.rc >= 0) return outcome;
+    const failed: Failed = { rc: outcome.rc, error: decoder.decode(outcome.bytes) || strerror(outcome.rc) };
+    const trace = options.traceback === true ? this.machine?.fns.calls.takeTraceback() : undefined;
+    if (trace !== undefined) failed.traceback = trace;
+    return failed;
   }
 
   /**
@@ -414,8 +491,8 @@ export class Kernel {
   }
 
   /** Loads and runs the first codeSz bytes of `code` (see enter). */
-  private run(code: UserCode, codeSz: number, chunkName: string): Outcome {
-    return this.enter((machine) => this.execute(machine, code, codeSz, chunkName), outcome, STACK_OUTCOME);
+  private run(code: UserCode, codeSz: number, chunkName: string, request = PLAIN_CALL): Outcome {
+    return this.enter((machine) => this.execute(machine, code, codeSz, chunkName, request), outcome, STACK_OUTCOME);
   }
 
   /**
@@ -486,15 +563,16 @@ export class Kernel {
     return { rc: stack ? -errno.ENOMEM : rc, message };
   }
 
-  private execute(machine: Machine, code: UserCode, codeSz: number, chunkName: string): Outcome {
+  private execute(machine: Machine, code: UserCode, codeSz: number, chunkName: string, request: CallRequest): Outcome {
     let status = this.loadChunk(machine, code, codeSz, chunkName);
     const L = machine.L;
     // Armed until endCall: a result's __tostring runs under the same limits as the script.
     machine.budget.start();
-    if (status === LUA_OK) status = machine.image.api.lua_pcallk(L, 0, 1, 0, 0, 0);
+    if (status === LUA_OK) status = machine.fns.calls.call(L, request.all === true ? LUA_MULTRET : 1, request);
     // A script may catch the budget error (pcall) and return normally, or a coroutine may
     // turn it into an ordinary error: exceeding is -ETIME however the script ended.
     if (machine.budget.limitExceeded) return outcome(-errno.ETIME, machine.budget.message);
+    if (status === LUA_OK && request.all === true) return this.showValues(machine, L, this.failedBefore);
     if (status === LUA_OK) {
       const value = machine.results.result(L);
       if ('bytes' in value) return { rc: value.bytes.length, bytes: value.bytes };
@@ -556,6 +634,16 @@ export class Kernel {
     if (machine.L === 0) machine.L = this.openState(machine);
     this.failedBefore = machine.pool.failedAllocations;
     return machine.L;
+  }
+
+  /** Every value on the stack, shown (in protected mode: showing may allocate or run __tostring). */
+  private showValues(machine: Machine, L: number, failedBefore: number): Outcome {
+    const formatter = new LiteralFormatter(machine.image, machine.strings);
+    let values: string[] = [];
+    const status = machine.fns.protect(L, (L) => { values = formatter.formatStack(L); }, machine.image.api.lua_gettop(L));
+    if (machine.budget.limitExceeded) return { rc: -errno.ETIME, bytes: encoder.encode(machine.budget.message) };
+    if (status !== LUA_OK) return this.failure(machine, L, status, machine.results.message(L), failedBefore);
+    return { rc: values.length, bytes: new Uint8Array(0), values };
   }
 
   /** The errno of a failed call: the limits first, then memory (even if the script rethrew the error), then the status. */

@@ -24,6 +24,17 @@ export interface LogRecord {
 
 const RECORD_HEADER_BYTES = 16;
 
+/**
+ * Where a script's print and warn output also goes as it is written (the CLI: stdout and
+ * stderr). The log keeps its records either way. `warn` gets every message, control
+ * messages (a message of one piece starting with '@': `@on`, `@off`) included, as a
+ * lua_WarnFunction does.
+ */
+export interface ScriptConsole {
+  print(text: string): void;
+  warn(text: string, control: boolean): void;
+}
+
 export class KernelLog {
   private records: (LogRecord | undefined)[] = new Array(64);
   private head = 0;
@@ -32,6 +43,8 @@ export class KernelLog {
   private nextSeq = 0;
   private droppedRecords = 0;
   private readonly bootTime = performance.now();
+  /** Receives print and warn output as it happens; null: the log alone. */
+  console: ScriptConsole | null = null;
 
   constructor(readonly capacity = 64 * 1024) {
     if (!Number.isSafeInteger(capacity) || capacity < 1024) {

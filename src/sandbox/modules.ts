@@ -15,7 +15,7 @@ import { isWasmCFunction, type KernelServices, type LuaFunction, type LunatikMod
 import { errno } from './errno.js';
 import type { KernelFunctions } from './kernel-functions.js';
 import type { BytesPusher, ResultConverter, ResultEncoder } from './result.js';
-import { makeReadonly } from './state.js';
+import { makeReadonly, setLoaded } from './state.js';
 
 export interface ModuleInfo {
   name: string;
@@ -120,7 +120,7 @@ function contextFor(module: LunatikModule, host: ModuleHost, declared: Declared 
     };
   };
   const slot = (key: string, fn: LuaFunction): number =>
-    host.image.functions.define(`${module.name}:${key}`, isWasmCFunction(fn) ? fn.wasm : hostFunctionRef(host.strings, binding(fn)));
+    host.image.functions.define(`${module.name}:${key}`, isWasmCFunction(fn) ? fn.wasm as WebAssembly.ExportValue : hostFunctionRef(host.strings, binding(fn)));
   const slots = (prefix: string, fns: Record<string, LuaFunction> = {}) =>
     new Map(Object.entries(fns).map(([name, fn]) => [name, slot(`${prefix}.${name}`, fn)]));
   return {
@@ -202,6 +202,7 @@ export function applyModule(name: string, host: ModuleHost, L: number): void {
   }
   for (const [library, fns] of declared.libraries) {
     pushFunctionTable(host, L, fns);
+    setLoaded(host.image, L, library, true);
     makeReadonly(host.image, L, host.fns);
     api.lua_setglobal(L, cs(library));
   }
@@ -216,6 +217,7 @@ export function unapplyModule(name: string, host: ModuleHost, L: number): void {
     api.lua_pushnil(L);
     api.lua_setglobal(L, host.image.cstring(global));
   }
+  for (const library of declared.libraries.keys()) setLoaded(host.image, L, library, false);
   for (const type of declared.types.keys()) {
     api.lua_pushnil(L);
     api.lua_setfield(L, LUA_REGISTRYINDEX, host.image.cstring(type));

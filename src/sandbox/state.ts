@@ -5,9 +5,10 @@
  * After setup: the globals are exactly the base library minus dofile/loadfile, with
  * load/collectgarbage/rawset/print/warn replaced, plus coroutine, table, string, math and
  * utf8 as read-only proxies. Their real tables are reachable only as the proxies' __index,
- * as the upvalue of their __pairs iterator, and as the string metatable's __index, all
- * behind __metatable = false: no value a script can get (from pairs, next, rawget,
- * select, error values) is ever a real library table.
+ * as the upvalue of their __pairs iterator, as the string metatable's __index, all behind
+ * __metatable = false, and in registry._LOADED (where Lua's error messages look functions
+ * up by name), which scripts cannot reach: no value a script can get (from pairs, next,
+ * rawget, select, error values) is ever a real library table.
  */
 import type { LuaImage } from '../../wasm/instance.js';
 import { LUA_OK, LUA_REGISTRYINDEX } from '../../wasm/lua-api.js';
@@ -15,6 +16,8 @@ import type { KernelFunctions } from './kernel-functions.js';
 
 export const LIBRARIES = ['coroutine', 'table', 'string', 'math', 'utf8'] as const;
 const REMOVED_GLOBALS = ['dofile', 'loadfile'];
+/** LUA_LOADED_TABLE of lauxlib.h. */
+const LOADED_TABLE = '_LOADED';
 const READONLY_SET = 'lunatik.readonly';
 /** The base library's collectgarbage, for the kernel's own full collections. */
 export const ORIGINAL_COLLECTGARBAGE = 'lunatik.collectgarbage';
@@ -49,8 +52,13 @@ function openLibraries(image: LuaImage, L: number, fns: KernelFunctions): void {
   const { api } = image;
   const cs = (s: string) => image.cstring(s);
   api.luaopen_base(L); // leaves _G on the stack (index 1)
+  // registry._LOADED holds the real tables, as luaL_openlibs leaves it: Lua's error messages
+  // name a function called from C (`pcall(string.rep)`) by finding it there. Scripts cannot
+  // reach the registry, so this exposes nothing.
+  setLoaded(image, L, '_G', true);
   for (const name of LIBRARIES) {
     api[`luaopen_${name}`](L);
+    setLoaded(image, L, name, true);
     api.lua_setglobal(L, cs(name));
   }
   api.lua_getglobal(L, cs('string'));
@@ -85,6 +93,19 @@ function openLibraries(image: LuaImage, L: number, fns: KernelFunctions): void {
   for (const name of LIBRARIES) protectLibrary(image, L, name, fns);
   protectStringMetatable(image, L);
   api.lua_settop(L, 0);
+}
+
+/**
+ * registry._LOADED[name] = the table at the top of the stack (left there), or nil when
+ * `table` is false: where Lua's messages find a library function's name (`'crypto.sha1'`).
+ */
+export function setLoaded(image: LuaImage, L: number, name: string, table: boolean): void {
+  const { api } = image;
+  api.luaL_getsubtable(L, LUA_REGISTRYINDEX, image.cstring(LOADED_TABLE));
+  if (table) api.lua_pushvalue(L, -2);
+  else api.lua_pushnil(L);
+  api.lua_setfield(L, -2, image.cstring(name));
+  api.lua_settop(L, -2);
 }
 
 /** _G[name] = closure(fn, original, ...the `extra` values on top of the stack). Expects _G at index 1. */
