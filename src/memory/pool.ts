@@ -19,7 +19,8 @@
  *    a large block), and if there is no room for that the block stays where
  *    it is and only its recorded size changes. Lua treats a failed shrink
  *    as a memory error; the pool has no reason to cause one.
- *  - Large blocks grow in place into free upper buddies before moving.
+ *  - Large blocks hold exactly the pages their size needs and grow in place
+ *    into free pages right after them before moving.
  *  - Every address returned is 8-aligned (objects are multiples of 8 from
  *    page-aligned slabs), lies inside the region and is never 0 (with
  *    base 0, page 0 is claimed at init and never handed out).
@@ -52,7 +53,7 @@
  */
 
 import { imageCopyFunction, instantiatePoolFastPath, type LuaAllocFunction } from '../../wasm/pool-fastpath.js';
-import { BuddyAllocator, MAX_ORDER } from './buddy.js';
+import { BuddyAllocator } from './buddy.js';
 import { formatBuddyinfo, formatMeminfo, formatSlabinfo } from './format.js';
 import { LargeAllocator } from './large.js';
 import { CATEGORY_COUNT, CATEGORY_NAMES, CATEGORY_SHIFT, TAG_FOR_OSIZE, TYPE_CATEGORY, luaTypeName, tagFor, type LuaTypeName, type TypeCategory } from './luatype.js';
@@ -128,9 +129,9 @@ const COUNT = H_COUNT >> 3;
 const TYPE_BYTES = H_TYPE_BYTES >> 3;
 const OWNER = H_OWNER >> 2;
 
+/** A large block's class in leak reports: its page count. */
 function footprintName(fp: number): string {
-  const max = 1 << MAX_ORDER;
-  return fp <= max ? `order-${31 - Math.clz32(fp)}` : `order-${MAX_ORDER}x${fp / max}`;
+  return `pages-${fp}`;
 }
 
 export class PagePool {
@@ -472,7 +473,7 @@ export class PagePool {
       // Same or smaller footprint: stay, giving back the tail if any.
       L.shrinkInPlace(p, fp);
     } else if (nsize > KMALLOC_MAX_SIZE && fp !== 0 && L.growInPlace(p, fp)) {
-      // Doubling into a free buddy: no copy, no second block.
+      // Into the free pages right after the block: no copy, no second block.
     } else {
       const np = this.place(nsize, tag, seq, L.owner !== null ? L.owner[p]! : 0);
       if (np !== 0) {

@@ -66,6 +66,8 @@ function describeModule(module: unknown): string {
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
+/** Enough cycles to halve a CallInfo list of any depth the Lua stack allows (LUAI_MAXSTACK) down to nothing. */
+const MAX_GC_CYCLES = 24;
 
 export class Kernel {
   private machine: Machine | null = null;
@@ -205,8 +207,12 @@ export class Kernel {
     const machine = this.machine!;
     if (machine.L !== 0 && !this.running) {
       const { api } = machine.image;
+      // A full cycle frees only every other spare CallInfo of a thread (luaE_shrinkCI), and
+      // the survivors keep their slabs: after a deep recursion one or two cycles give back
+      // almost nothing. Collect until a cycle frees nothing (log2 of the depth cycles).
       machine.fns.protect(machine.L, (L) => {
-        for (let pass = 0; pass < 2; pass++) {
+        for (let pass = 0, before = Infinity; pass < MAX_GC_CYCLES && (pass < 2 || pool.usedBytes < before); pass++) {
+          before = pool.usedBytes;
           api.lua_getfield(L, LUA_REGISTRYINDEX, machine.image.cstring(ORIGINAL_COLLECTGARBAGE));
           api.lua_callk(L, 0, 0, 0, 0);
         }
