@@ -34,7 +34,7 @@ import { errno, strerror } from '../errno.js';
 import type { CallStats, ExecResult, ShutdownReport } from '../kernel.js';
 import type { LeakRecord } from '../../memory/index.js';
 import { uint8View } from '../../../wasm/lua-strings.js';
-import { Incarnation } from './incarnation.js';
+import { Incarnation, MAX_UNREAPED } from './incarnation.js';
 import { pollUntil, SpinPolicy } from './spin.js';
 import { resolveThreadOptions, type ResolvedThreadOptions, type ThreadOptions } from './options.js';
 import {
@@ -96,6 +96,7 @@ interface Reply {
 /** How long a synchronous caller polls for the reply before sleeping in Atomics.wait, at most (µs; see spin.ts). */
 const SPIN_US = 20;
 const encoder = new TextEncoder();
+const NOT_LAUNCHED = `more than ${MAX_UNREAPED} killed kernel threads wait for the event loop to reap them; the replacement starts once the host yields`;
 const NO_BYTES = new Uint8Array(0);
 
 function execResult(rc: number, text: string): ExecResult {
@@ -140,9 +141,9 @@ export class KernelThread {
   static spawn(options?: ThreadOptions): KernelThread {
     const thread = new KernelThread(resolveThreadOptions(options));
     const inc = thread.inc;
-    const state = inc.waitReady(thread.options.bootTimeoutMs);
+    const state = inc.launched ? inc.waitReady(thread.options.bootTimeoutMs) : 0;
     if (state === 1) return thread;
-    let reason = `no answer within ${thread.options.bootTimeoutMs} ms`;
+    let reason = inc.launched ? `no answer within ${thread.options.bootTimeoutMs} ms` : NOT_LAUNCHED;
     for (let m = inc.take(); m !== undefined; m = inc.take()) if (m.t === 'boot-error') reason = m.message;
     thread.down = true;
     inc.retire();
@@ -223,7 +224,7 @@ export class KernelThread {
     this.closing = closing;
     this.down = true;
     const inc = this.inc;
-    inc.worker.ref();
+    inc.ref();
     if (inc.retired || !inc.ready) {
       // Nothing ran on it yet (still booting) or it is already gone.
       inc.retire();
@@ -258,18 +259,16 @@ export class KernelThread {
       running: running > 0 && this.work.has(running) ? 'work' : running === CLOSING && this.closing !== null ? 'shutdown' : null,
       queued: this.work.size,
       kills: this.kills,
-      threadId: this.inc.worker.threadId,
+      threadId: this.inc.worker?.threadId ?? -1,
     };
   }
 
   // ---- the worker's life ----
 
   private start(): Incarnation {
-    const inc = new Incarnation(this.options);
+    const inc: Incarnation = new Incarnation(this.options, () => this.onExit(inc));
     inc.port.on('message', (m: FromWorker) => this.onMessage(inc, m));
     inc.port.unref();
-    inc.worker.once('exit', () => this.onExit(inc));
-    inc.worker.on('error', () => undefined); // reported through 'exit'
     // Work the previous worker had not finished runs here, in the same order.
     for (const work of this.work.values()) inc.port.postMessage(work.message);
     if (this.work.size > 0) inc.ring();
@@ -423,6 +422,7 @@ export class KernelThread {
     this.inCall = true;
     try {
       const inc = this.inc;
+      if (!inc.launched) return hostReply(-errno.EBUSY, NOT_LAUNCHED);
       if (!inc.ready) {
         const state = inc.waitReady(this.options.bootTimeoutMs);
         if (state === -1) {
