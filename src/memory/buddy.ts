@@ -35,11 +35,12 @@ const USED = 2;
 const ALL_ORDERS = (1 << (MAX_ORDER + 1)) - 1;
 
 export class BuddyAllocator {
-  readonly pages: number;
-  private readonly state: Uint8Array;
-  private readonly order: Uint8Array;
-  private readonly next: Int32Array;
-  private readonly prev: Int32Array;
+  /** Pages managed now; grow() adds more at the end. */
+  pages: number;
+  private state: Uint8Array;
+  private order: Uint8Array;
+  private next: Int32Array;
+  private prev: Int32Array;
   private readonly head = new Int32Array(MAX_ORDER + 1);
   private readonly count = new Int32Array(MAX_ORDER + 1);
   private mask = 0;
@@ -59,6 +60,31 @@ export class BuddyAllocator {
 
   get freePages(): number {
     return this.nfree;
+  }
+
+  /**
+   * Adds the pages [pages, newPages) at the end, free, merged with free buddies as if
+   * they had always been there. The arrays grow by doubling, so a pool committed page by
+   * page costs O(pages) in all.
+   */
+  grow(newPages: number): void {
+    if (!(Number.isInteger(newPages) && newPages > this.pages && newPages <= 0x7fffffff)) {
+      throw new RangeError(`BuddyAllocator.grow: ${newPages} pages is not more than ${this.pages}`);
+    }
+    if (newPages > this.state.length) {
+      const cap = Math.max(newPages, this.state.length * 2);
+      this.state = grown(this.state, new Uint8Array(cap));
+      this.order = grown(this.order, new Uint8Array(cap));
+      this.next = grown(this.next, new Int32Array(cap));
+      this.prev = grown(this.prev, new Int32Array(cap));
+    }
+    const old = this.pages;
+    this.pages = newPages;
+    forEachAlignedBlock(old, newPages, (x, k) => {
+      this.state[x] = USED;
+      this.order[x] = k;
+      this.free(x);
+    });
   }
 
   /** Everything free again, carved into maximal aligned blocks; O(pages). */
@@ -166,6 +192,22 @@ export class BuddyAllocator {
     return NIL;
   }
 
+  /** Free pages at the very end (the run a block placed last can extend into). */
+  trailingFreePages(): number {
+    let n = 0;
+    for (let p = this.pages - 1; p >= 0; ) {
+      let h = p;
+      for (let o = 0; o <= MAX_ORDER; o++) {
+        h = p & ~((1 << o) - 1);
+        if (this.state[h] !== INNER && h + (1 << this.order[h]!) > p) break;
+      }
+      if (this.state[h] !== FREE) break;
+      n += p - h + 1;
+      p = h - 1;
+    }
+    return n;
+  }
+
   /** True iff the n pages from q, a block boundary, are all free. */
   isFreeRun(q: number, n: number): boolean {
     const end = q + n;
@@ -246,9 +288,18 @@ export class BuddyAllocator {
     return this.order[p];
   }
 
-  /** Free blocks per order 0..MAX_ORDER, as /proc/buddyinfo prints them. */
-  freeBlocksPerOrder(): number[] {
-    return Array.from(this.count);
+  /**
+   * Free blocks per order 0..MAX_ORDER, as /proc/buddyinfo prints them. With `upTo`
+   * above `pages`, as if the pages up to it (not committed yet) had been added free.
+   */
+  freeBlocksPerOrder(upTo = this.pages): number[] {
+    if (upTo <= this.pages) return Array.from(this.count);
+    // Blocks at the end merge with the pages to come: count them as grow() would leave them.
+    const trailing = this.trailingFreePages();
+    const counts = Array.from(this.count);
+    forEachAlignedBlock(this.pages - trailing, this.pages, (_, k) => counts[k]!--);
+    forEachAlignedBlock(this.pages - trailing, upTo, (_, k) => counts[k]!++);
+    return counts;
   }
 
   /** Walks every structure and throws on the first inconsistency (tests). */
@@ -318,4 +369,9 @@ function forEachAlignedBlock(a: number, b: number, fn: (page: number, order: num
     fn(x, k);
     x += 1 << k;
   }
+}
+
+function grown<T extends Uint8Array | Int32Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
 }

@@ -21,28 +21,37 @@ import type { BuddyAllocator } from './buddy.js';
 const NIL = -1;
 
 export class LargeAllocator {
-  readonly tag: Uint8Array;
-  readonly size: Float64Array;
-  readonly seq: Float64Array;
-  readonly owner: Uint16Array | null;
+  // Per page, indexed by a block's head page; grown with the committed pages (commitPages).
+  tag: Uint8Array;
+  size: Float64Array;
+  seq: Float64Array;
+  owner: Uint16Array | null;
   /** Pages of the block headed here. */
-  readonly footprint: Int32Array;
+  footprint: Int32Array;
   blocks = 0;
   pagesHeld = 0;
 
   private readonly buddy: BuddyAllocator;
   private readonly reclaim: () => number;
+  private readonly more: (pages: number) => boolean;
   private readonly base: number;
   private readonly pageSize: number;
-  private readonly limit: number;
+  private readonly maxPages: number;
+  private limit: number;
   private readonly shift: number;
 
-  constructor(buddy: BuddyAllocator, base: number, pageSize: number, trackOwners: boolean, reclaim: () => number) {
+  /**
+   * Over the buddy allocator's committed pages, up to `maxPages`. `reclaim()` frees
+   * cached slabs (pages freed), `more(n)` commits pages for a block of n (false: none).
+   */
+  constructor(buddy: BuddyAllocator, base: number, pageSize: number, maxPages: number, trackOwners: boolean, reclaim: () => number, more: (pages: number) => boolean) {
     const pages = buddy.pages;
     this.buddy = buddy;
     this.reclaim = reclaim;
+    this.more = more;
     this.base = base;
     this.pageSize = pageSize;
+    this.maxPages = maxPages;
     this.limit = pages * pageSize;
     this.shift = 31 - Math.clz32(pageSize);
     this.tag = new Uint8Array(pages);
@@ -55,14 +64,25 @@ export class LargeAllocator {
   /** Pages a block for nsize bytes occupies, or 0 if it cannot fit the region at all. */
   footprintFor(nsize: number): number {
     const np = Math.ceil(nsize / this.pageSize);
-    return np > this.buddy.pages ? 0 : Math.max(1, np);
+    return np > this.maxPages ? 0 : Math.max(1, np);
+  }
+
+  /** The buddy allocator now has `pages` committed pages: metadata for them (arrays double). */
+  commitPages(pages: number): void {
+    this.limit = pages * this.pageSize;
+    if (pages <= this.tag.length) return;
+    const cap = Math.min(this.maxPages, Math.max(pages, this.tag.length * 2));
+    this.tag = grown(this.tag, new Uint8Array(cap));
+    this.size = grown(this.size, new Float64Array(cap));
+    this.seq = grown(this.seq, new Float64Array(cap));
+    if (this.owner !== null) this.owner = grown(this.owner, new Uint16Array(cap));
+    this.footprint = grown(this.footprint, new Int32Array(cap));
   }
 
   /** Address of a new block of `fp` pages (footprintFor) with the given metadata, or 0. */
   alloc(fp: number, nsize: number, tag: number, seq: number, owner: number): number {
     if (fp === 0) return 0;
-    let page = this.take(fp);
-    if (page === NIL && this.reclaim() > 0) page = this.take(fp);
+    const page = this.takePages(fp);
     if (page === NIL) return 0;
     this.tag[page] = tag;
     this.size[page] = nsize;
@@ -102,7 +122,10 @@ export class LargeAllocator {
   /** Extends the block at page to fp pages without moving it, if the pages after it are free. */
   growInPlace(page: number, fp: number): boolean {
     const cur = this.footprint[page]!;
-    if (fp <= cur || !this.buddy.isFreeRun(page + cur, fp - cur)) return false;
+    if (fp <= cur) return false;
+    const end = page + fp;
+    if (end > this.buddy.pages && !(end <= this.maxPages && this.more(end - this.buddy.pages))) return false;
+    if (!this.buddy.isFreeRun(page + cur, fp - cur)) return false;
     this.buddy.takeRange(page + cur, fp - cur);
     this.footprint[page] = fp;
     this.pagesHeld += fp - cur;
@@ -122,9 +145,25 @@ export class LargeAllocator {
     }
   }
 
+  /**
+   * First page of fp free pages, now used (freed with buddy.freeRange): from the pages
+   * committed, else after giving back cached slabs, else from newly committed ones; -1.
+   */
+  takePages(fp: number): number {
+    let page = this.take(fp);
+    if (page === NIL && this.reclaim() > 0) page = this.take(fp);
+    if (page === NIL && this.more(fp - this.buddy.trailingFreePages())) page = this.take(fp);
+    return page;
+  }
+
   private take(fp: number): number {
     const page = this.buddy.findFreeRun(fp);
     if (page !== NIL) this.buddy.takeRange(page, fp);
     return page;
   }
+}
+
+function grown<T extends Uint8Array | Uint16Array | Int32Array | Float64Array>(from: T, to: T): T {
+  to.set(from as never);
+  return to;
 }

@@ -428,3 +428,58 @@ test('text renderers use the /proc layouts', (t) => {
   t.regex(row, / : tunables +0 +0 +0 : slabdata +1 +1 +0$/);
   t.is(si.filter((l) => l.startsWith('kmalloc-')).length, 13);
 });
+
+test('with a commit function, pages are committed as the state first needs them, up to the pool size', (t) => {
+  const memory = new WebAssembly.Memory({ initial: 1 }); // the region starts at 64 KiB, uncommitted
+  const base = 65536;
+  const asked: number[] = [];
+  const commit = (bytes: number): boolean => {
+    asked.push(bytes);
+    const need = base + bytes - memory.buffer.byteLength;
+    if (need > 0) memory.grow(Math.ceil(need / 65536));
+    return true;
+  };
+  const pool = new PagePool({ base, pages: 1024, pageSize: 4096, heap: () => new Uint8Array(memory.buffer), commit });
+  t.is(pool.committedPages, 16, 'one Wasm page to start with');
+  t.is(memory.buffer.byteLength, base + 65536);
+  const small: number[] = [];
+  for (let i = 0; i < 100; i++) small.push(pool.luaAlloc(0, LUA_TTABLE, 64));
+  t.is(pool.committedPages, 16, 'small objects fit the first pages');
+  const big = pool.luaAlloc(0, LUA_TSTRING, 1 << 20); // 256 pages: commits more, at the end
+  t.not(big, 0);
+  t.true(pool.committedPages >= 256 && pool.committedPages < 1024, `${pool.committedPages} pages committed`);
+  t.true(memory.buffer.byteLength >= big + (1 << 20), 'the block lies in committed memory');
+  new Uint8Array(memory.buffer).fill(7, big, big + (1 << 20));
+  t.is(pool.meminfo().totalPages, 1024, 'the budget is the whole pool');
+  t.is(pool.meminfo().freePages, 1024 - pool.usedPages());
+  pool.checkInvariants();
+  // Up to the pool's size, not beyond.
+  const rest: number[] = [];
+  for (let p = pool.luaAlloc(0, 0, 1 << 18); p !== 0; p = pool.luaAlloc(0, 0, 1 << 18)) rest.push(p);
+  t.is(pool.committedPages, 1024);
+  t.true(asked.every((b) => b <= 1024 * 4096));
+  t.is(memory.buffer.byteLength, base + 1024 * 4096);
+  pool.checkInvariants();
+  for (const p of [...small, big, ...rest]) pool.luaAlloc(p, 1, 0);
+  pool.shrink();
+  t.is(pool.usedPages(), 0);
+  pool.checkInvariants();
+});
+
+test('a pool whose memory cannot grow refuses like a full one', (t) => {
+  let allowed = 65536 * 2;
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const commit = (bytes: number): boolean => {
+    if (bytes > allowed) return false;
+    const need = 65536 + bytes - memory.buffer.byteLength;
+    if (need > 0) memory.grow(Math.ceil(need / 65536));
+    return true;
+  };
+  const pool = new PagePool({ base: 65536, pages: 1024, pageSize: 4096, heap: () => new Uint8Array(memory.buffer), commit });
+  t.not(pool.luaAlloc(0, 0, 100000), 0, '25 pages fit the 32 the host allows');
+  t.is(pool.luaAlloc(0, 0, 100000), 0, 'refused: the host gives no more memory');
+  t.is(pool.failedAllocations, 1);
+  allowed = 65536 * 4;
+  t.not(pool.luaAlloc(0, 0, 100000), 0, 'and served once it does');
+  pool.checkInvariants();
+});
