@@ -29,7 +29,7 @@ test.serial('100 deadline kills in a row: each caller gets -ETIME or its own val
     }
     t.is(thread.info().kills, restarts);
     t.true(restarts > 0 && served > 0, `${restarts} restarts, ${served} served`);
-    await waitFor(() => liveWorkers() === 1, 20_000, 'the killed workers to exit');
+    await waitFor(() => liveWorkers() === 2, 20_000, 'the killed workers to exit (the serving worker and its standby remain)');
     if (threadsBefore > 0) t.true(osThreads() <= threadsBefore + 2, `OS threads ${osThreads()} vs ${threadsBefore} before`);
     // 100 leaked workers would hold well over a gigabyte (an isolate and a Wasm memory each).
     const grown = process.memoryUsage().rss - rssAfterSpawn;
@@ -49,7 +49,7 @@ test.serial('kills in a synchronous loop do not pile up workers: at most MAX_UNR
       const rc = thread.sysLua('while true do end', 17, result, result.length);
       if (rc === -errno.EBUSY) busy++;
       else if (rc !== -errno.ETIME) t.fail(`kill ${i}: rc ${rc}`);
-      if (liveWorkers() > MAX_UNREAPED + 1) t.fail(`${liveWorkers()} workers alive after kill ${i}`);
+      if (liveWorkers() > MAX_UNREAPED + 2) t.fail(`${liveWorkers()} workers alive after kill ${i}`);
     }
     t.true(busy > 0, 'the bound was reached');
     t.regex(Buffer.from(result).toString('utf8', 0, result.indexOf(0)), /wait for the event loop to reap them/);
