@@ -1,12 +1,14 @@
 /*
- * The pools' own linear memory: one WebAssembly.Memory per process that holds the
- * bookkeeping of every PagePool, which the Wasm fast path (wasm/pool-fastpath.wat) and
+ * The pools' own linear memories: a WebAssembly.Memory shared by up to POOLS_PER_MEMORY
+ * PagePools that holds their bookkeeping, which the Wasm fast path (wasm/pool-fastpath.wat) and
  * the JavaScript slow paths share: each pool's header (counters, the page -> slab map
  * addresses, its size classes' descriptors) and the arrays it points to (page maps, every
  * slab's lists and per-object records). The Lua images cannot address it (it is none of
  * their memories and Node 20 has no multi-memory), so no bug in Lua's C code can corrupt
- * it. One memory for all pools, not one per pool: V8 reserves about 10 GiB of address
- * space per Wasm memory on 64-bit, and a kernel's own image memory is one already.
+ * it. One memory for many pools, not one per pool: V8 reserves about 10 GiB of address
+ * space per Wasm memory on 64-bit, and a kernel's own image memory is one already. Not
+ * one for all pools either: a Wasm memory never shrinks, so a memory whose pools are all
+ * gone is dropped (and collected) instead of holding the peak of a crowd of kernels.
  *
  * Header layout (byte offsets from the pool's header address; wasm/pool-fastpath.wat
  * hard-codes the same numbers relative to its imported $h, and the differential tests in
@@ -92,6 +94,8 @@ export class PoolMemory {
   f64!: Float64Array;
   /** Incremented by every growth: views bound at an older generation are detached. */
   generation = 0;
+  /** Pools whose bookkeeping lives here (ArenaLease). */
+  pools = 0;
 
   private top = ARENA_START;
   private readonly freeBlocks: number[][] = Array.from({ length: 33 }, () => []);
@@ -160,12 +164,40 @@ export class PoolMemory {
   }
 }
 
-let shared: PoolMemory | undefined;
+/** Pools per memory: a few MiB of bookkeeping for idle kernels, and a memory freed soon after its pools. */
+export const POOLS_PER_MEMORY = 256;
+/** The memory new pools go to. */
+let open: PoolMemory | null = null;
+/** Memories that hold at least one pool's bookkeeping, and the open one. */
+const inUse = new Set<PoolMemory>();
 
-/** The process's pool memory, made at first use. */
-export function sharedPoolMemory(): PoolMemory {
-  shared ??= new PoolMemory(1 << 20);
-  return shared;
+/** A pool memory with room for one more pool (counted until its ArenaLease is released). */
+export function acquirePoolMemory(): PoolMemory {
+  if (open === null || open.pools >= POOLS_PER_MEMORY) {
+    open = new PoolMemory(INITIAL_BYTES);
+    inUse.add(open);
+  }
+  open.pools++;
+  return open;
+}
+
+/** Initial size of a pool memory: a few dozen idle pools' bookkeeping. */
+const INITIAL_BYTES = 1 << 20;
+
+function releasePoolMemory(mem: PoolMemory): void {
+  if (--mem.pools !== 0) return;
+  // An empty memory is dropped, unless it is the open one at its first size (kept, so a
+  // kernel booted and shut down in a loop does not make a memory each time).
+  if (mem === open && mem.byteLength <= INITIAL_BYTES) return;
+  if (mem === open) open = null;
+  inUse.delete(mem);
+}
+
+/** The pool memories in use: how many, and the bytes their arenas have handed out. */
+export function poolMemoryStats(): { memories: number; arenaBytes: number } {
+  let arenaBytes = 0;
+  for (const mem of inUse) arenaBytes += mem.arenaBytes;
+  return { memories: inUse.size, arenaBytes };
 }
 
 /**
@@ -174,8 +206,14 @@ export function sharedPoolMemory(): PoolMemory {
  * a panicked kernel's, is collected.
  */
 export class ArenaLease {
+  readonly mem: PoolMemory;
   private readonly blocks = new Map<number, number>();
-  constructor(readonly mem: PoolMemory) {}
+  private released = false;
+
+  /** A lease in a pool memory with room (acquirePoolMemory). */
+  constructor() {
+    this.mem = acquirePoolMemory();
+  }
 
   alloc(bytes: number): number {
     const addr = this.mem.alloc(bytes);
@@ -188,8 +226,11 @@ export class ArenaLease {
   }
 
   release(): void {
+    if (this.released) return;
+    this.released = true;
     for (const [addr, bytes] of this.blocks) this.mem.free(addr, bytes);
     this.blocks.clear();
+    releasePoolMemory(this.mem);
   }
 }
 

@@ -37,9 +37,9 @@
  *    time, because memory.grow replaces the buffer.
  *  - No JS object is created per allocation: metadata is typed arrays.
  *
- * Fast path: the counters, the owner id and the slab structures live in the
- * process's pool memory (pool-memory.ts, one WebAssembly.Memory for every
- * pool, each pool's part at its header address), which the image cannot
+ * Fast path: the counters, the owner id and the slab structures live in a
+ * pool memory (pool-memory.ts, a WebAssembly.Memory shared by a few hundred
+ * pools, each pool's part at its header address), which the image cannot
  * address, and wasm/pool-fastpath.wat serves the common calls on them
  * without entering JavaScript: malloc of <= 8 KiB from a class with a
  * partial slab, free of a slab object, realloc of a slab object to a size
@@ -74,7 +74,6 @@ import {
   H_USED,
   SIZE_CLASS_TABLE,
   TAG_TABLE,
-  sharedPoolMemory,
   type PoolMemory,
 } from './pool-memory.js';
 import { KMALLOC_MAX_SIZE, SIZE_TO_CLASS, SlabAllocator } from './slab.js';
@@ -201,8 +200,8 @@ export class PagePool {
     const initial = this.commit === null ? pages : Math.min(pages, Math.max(1, COMMIT_STEP_BYTES / pageSize));
     if (this.commit !== null && !this.commit(initial * pageSize)) throw new RangeError(`PagePool: cannot commit the first ${initial} pages`);
     this.buddy = new BuddyAllocator(initial);
-    this.mem = sharedPoolMemory();
-    this.lease = new ArenaLease(this.mem);
+    this.lease = new ArenaLease();
+    this.mem = this.lease.mem;
     this.header = initHeader(this.lease, base, pageSize);
     this.f0 = this.header >> 3;
     this.i0 = this.header >> 2;

@@ -19,7 +19,7 @@
  * read: Lua initializes every object before a script can see it, and buffers are
  * zero-filled. Invariants: a spare has no Lua state, no pool, no anonymous function-table
  * slots and no keyed slots pointing anywhere; at most MAX_SPARES per page size are kept,
- * and never one that panicked.
+ * never one that panicked, nor one whose pool committed more than MAX_SPARE_COMMITTED.
  */
 import { hostFunctionRef } from '../../wasm/host-function.js';
 import { LuaImage } from '../../wasm/instance.js';
@@ -64,7 +64,9 @@ interface Spare {
 const IMAGE_MAX_BYTES = 64 * 1024 * 1024;
 /** Free heap the image keeps below the pool for its own mallocs after boot (the kernel's static strings). */
 const IMAGE_HEAP_HEADROOM = 64 * 1024;
-const MAX_SPARES = 2;
+const MAX_SPARES = 1;
+/** A spare keeps what its pool committed: one that committed more is dropped instead, giving its memory back. */
+const MAX_SPARE_COMMITTED = 4 * 1024 * 1024;
 const spares = new Map<number, Spare[]>();
 const WASM_PAGE = 65536;
 const decoder = new TextDecoder();
@@ -131,7 +133,7 @@ export function recycleMachine(machine: Machine): void {
   machine.pool.dispose();
   spare.strings.scratch = null;
   const list = spares.get(spare.pageSize) ?? [];
-  if (list.length >= MAX_SPARES) return;
+  if (list.length >= MAX_SPARES || spare.image.memoryBytes - spare.poolBase > MAX_SPARE_COMMITTED) return;
   spare.image.functions.clear();
   spare.console.log = null;
   list.push(spare);

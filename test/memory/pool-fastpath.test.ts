@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { PagePool, sizeClassOf } from '../../src/memory/index.js';
 import { POOL_COPY_WASM, POOL_FASTPATH_WASM } from '../../wasm/pool-fastpath.bytes.js';
 import { poolCopyModule, poolFastPathModule } from '../../wasm/pool-fastpath.js';
-import { sharedPoolMemory } from '../../src/memory/pool-memory.js';
+import type { PoolMemory } from '../../src/memory/pool-memory.js';
 import { categoryOf, emptyByType, fill, firstMismatch, makePool, snapshot } from './helpers.js';
 import { POOL_FASTPATH, assemble, committed, render } from '../wat.js';
 
@@ -400,10 +400,10 @@ test('the pool memory grows under a live pool (any pool can grow it): its views 
   const { pool, mem: heap } = makePool(1024);
   const blocks: number[] = [];
   for (let i = 0; i < 2000; i++) blocks.push(pool.luaAlloc(0, 4, 8 + (i % 200)));
-  const mem = sharedPoolMemory();
+  const mem = (pool as unknown as { mem: PoolMemory }).mem;
   const generation = mem.generation;
   const fillerBytes = mem.byteLength;
-  const filler = mem.alloc(fillerBytes); // as another pool would: every view of this one is detached
+  const filler = mem.alloc(fillerBytes); // as another pool of this memory would: every view of this one is detached
   t.not(filler, 0);
   t.true(mem.generation > generation, 'the memory grew');
   for (let i = 0; i < 2000; i += 2) pool.luaAlloc(blocks[i]!, 8 + (i % 200), 0);

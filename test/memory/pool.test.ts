@@ -3,6 +3,7 @@
 import test from 'ava';
 import { PagePool, LUA_TSTRING, LUA_TTABLE, LUA_TFUNCTION, LUA_TUSERDATA, LUA_TTHREAD, type LuaTypeName } from '../../src/memory/index.js';
 import { BASE, fill, firstMismatch, makePool, snapshot } from './helpers.js';
+import { POOLS_PER_MEMORY, poolMemoryStats } from '../../src/memory/pool-memory.js';
 
 const heap = (): Uint8Array => new Uint8Array(0);
 
@@ -482,4 +483,13 @@ test('a pool whose memory cannot grow refuses like a full one', (t) => {
   allowed = 65536 * 4;
   t.not(pool.luaAlloc(0, 0, 100000), 0, 'and served once it does');
   pool.checkInvariants();
+});
+
+test('a pool memory whose pools are all disposed of is dropped: a crowd of pools leaves no peak behind', (t) => {
+  const before = poolMemoryStats().memories;
+  const pools = Array.from({ length: POOLS_PER_MEMORY * 3 }, () => makePool(4).pool);
+  for (const pool of pools) pool.luaAlloc(0, LUA_TTABLE, 64);
+  t.true(poolMemoryStats().memories >= before + 2, 'the pools spread over several memories');
+  for (const pool of pools) pool.dispose();
+  t.true(poolMemoryStats().memories <= before + 1, 'only the memory new pools go to is kept');
 });
