@@ -44,6 +44,11 @@ export function uint8View(x: unknown, length?: number): Uint8Array | null {
 export class LuaStrings {
   private transfer = 0;
   private transferSize = 0;
+  /**
+   * Where transfer space comes from instead of the image's malloc, when set: the kernel
+   * points it at its page pool's scratch area (src/sandbox/machine.ts says why).
+   */
+  scratch: ((size: number) => number) | null = null;
   /** A 4-byte out-parameter slot (size_t *len, int *isnum). */
   readonly outSlot: number;
 
@@ -54,6 +59,7 @@ export class LuaStrings {
 
   /** Address of at least `size` bytes of the transfer buffer, or 0 if the image cannot provide them. */
   reserve(size: number): number {
+    if (this.scratch !== null) return this.scratch(size);
     if (size > this.transferSize) {
       const want = Math.max(size, 256, this.transferSize * 2);
       const ptr = this.image.api.realloc(this.transfer, want);

@@ -1,6 +1,6 @@
 /*
  * The page pool's lua_Alloc fast path (wasm/pool-fastpath.wat): compiled once per
- * process, instantiated per pool against that pool's own memory. The pool
+ * process, instantiated per pool against the pools' memory and that pool's header. The pool
  * (src/memory/pool.ts) owns the memory's layout and supplies the JavaScript slow path
  * and the copy a moving realloc needs: wasm/pool-copy.wat over the image's memory, so a
  * Lua state's realloc never leaves Wasm, or a JavaScript copy over a plain heap view.
@@ -33,10 +33,10 @@ export function poolCopyModule(): WebAssembly.Module {
   return compiledCopy;
 }
 
-/** The `alloc` export of a new instance over `memory` (the pool's own). */
-export function instantiatePoolFastPath(memory: WebAssembly.Memory, host: PoolFastPathHost): LuaAllocFunction {
+/** The `alloc` export of a new instance over `memory` (the pools' own), for the pool whose header is at `header`. */
+export function instantiatePoolFastPath(memory: WebAssembly.Memory, header: number, host: PoolFastPathHost): LuaAllocFunction {
   const instance = new WebAssembly.Instance(poolFastPathModule(), {
-    pool: { memory, slow: host.slow, emptied: host.emptied, copy: host.copy },
+    pool: { memory, header, slow: host.slow, emptied: host.emptied, copy: host.copy },
   });
   return instance.exports['alloc'] as LuaAllocFunction;
 }

@@ -6,8 +6,9 @@
 ;; the two differ. After editing this file:
 ;;   npx tsc -p tsconfig.json && node dist/test/wat.js --write && npx tsc -p tsconfig.json
 ;;
-;; The module addresses one memory: the pool's own (src/memory/pool-memory.ts), never the
-;; Lua image's, so Lua's C code cannot reach the allocator's bookkeeping. It never reads
+;; The module addresses one memory: the pools' own (src/memory/pool-memory.ts, one per
+;; process, each pool's bookkeeping at its own header address), never the Lua image's, so
+;; Lua's C code cannot reach the allocator's bookkeeping. It never reads
 ;; or writes the blocks it hands out either: the bytes a moving realloc keeps are copied
 ;; by the imported pool.copy, which is wasm/pool-copy.wat's memory.copy over the image's
 ;; memory when the kernel installs this allocator, or a JavaScript copyWithin over the
@@ -27,7 +28,8 @@
 ;; Statistics (used, peak, allocated, count, byType) are updated here as there, so they
 ;; are exact at every moment.
 ;;
-;; Layout of the pool memory (src/memory/pool-memory.ts defines the same numbers):
+;; Layout of a pool's header, from address $h (src/memory/pool-memory.ts defines the same
+;; numbers); the arrays it points to are absolute addresses in the same memory:
 ;;   0 f64 used   8 f64 peak   16 f64 allocated   24 f64 count (last sequence number)
 ;;   32 f64[6] bytes per type category
 ;;   80 i32 owner id   84 i32 region base   88 i32 pages   92 i32 log2(page size)
@@ -58,6 +60,8 @@
 ;; do the same steps.
 (module
   (import "pool" "memory" (memory 1))
+  ;; Address of this pool's header: every address in the layout below is relative to it.
+  (import "pool" "header" (global $h i32))
   ;; lua_Alloc(ptr, osize, nsize) in JavaScript: every case not served here.
   (import "pool" "slow" (func $slow (param i32 i32 i32) (result i32)))
   ;; (class, slot): that slab has just become empty.
@@ -117,48 +121,49 @@
                     (i32.const -1))))))
           ;; the record: size, tag, sequence number (count + 1, counted); the owner
           (local.set $tag (i32.load8_u offset=2112
-            (select (local.get $osize) (i32.const 0) (i32.lt_u (local.get $osize) (i32.const 64)))))
+            (i32.add (global.get $h)
+              (select (local.get $osize) (i32.const 0) (i32.lt_u (local.get $osize) (i32.const 64))))))
           (i32.store16 offset=4 (local.get $r) (local.get $nsize))
           (i32.store8 offset=6 (local.get $r) (local.get $tag))
-          (local.set $f (f64.add (f64.load offset=24 (i32.const 0)) (f64.const 1)))
-          (f64.store offset=24 (i32.const 0) (local.get $f))
+          (local.set $f (f64.add (f64.load offset=24 (global.get $h)) (f64.const 1)))
+          (f64.store offset=24 (global.get $h) (local.get $f))
           (f64.store offset=8 (local.get $r) (local.get $f))
           (local.set $a (i32.load offset=36 (local.get $d)))
           (if (local.get $a)
             (then
               (i32.store16 (i32.add (local.get $a) (i32.shl (local.get $m) (i32.const 1)))
-                (i32.load offset=80 (i32.const 0)))))
+                (i32.load offset=80 (global.get $h)))))
           ;; account: allocated, used, peak, byType all grow by nsize
           (local.set $f (f64.convert_i32_u (local.get $nsize)))
-          (f64.store offset=16 (i32.const 0) (f64.add (f64.load offset=16 (i32.const 0)) (local.get $f)))
-          (local.set $u (f64.add (f64.load (i32.const 0)) (local.get $f)))
-          (f64.store (i32.const 0) (local.get $u))
-          (if (f64.gt (local.get $u) (f64.load offset=8 (i32.const 0)))
-            (then (f64.store offset=8 (i32.const 0) (local.get $u))))
-          (local.set $a (i32.shl (i32.shr_u (local.get $tag) (i32.const 5)) (i32.const 3)))
+          (f64.store offset=16 (global.get $h) (f64.add (f64.load offset=16 (global.get $h)) (local.get $f)))
+          (local.set $u (f64.add (f64.load (global.get $h)) (local.get $f)))
+          (f64.store (global.get $h) (local.get $u))
+          (if (f64.gt (local.get $u) (f64.load offset=8 (global.get $h)))
+            (then (f64.store offset=8 (global.get $h) (local.get $u))))
+          (local.set $a (i32.add (global.get $h) (i32.shl (i32.shr_u (local.get $tag) (i32.const 5)) (i32.const 3))))
           (f64.store offset=32 (local.get $a) (f64.add (f64.load offset=32 (local.get $a)) (local.get $f)))
           ;; base + slabPage[s] * pageSize + i * objectSize
           (return
             (i32.add
-              (i32.add (i32.load offset=84 (i32.const 0))
+              (i32.add (i32.load offset=84 (global.get $h))
                 (i32.shl (i32.load (i32.add (i32.load offset=12 (local.get $d)) (i32.shl (local.get $s) (i32.const 2))))
-                         (i32.load offset=92 (i32.const 0))))
+                         (i32.load offset=92 (global.get $h))))
               (i32.mul (local.get $i) (i32.load offset=4 (local.get $d)))))))
 
       ;; ptr != NULL: find the live slab object starting exactly at ptr (slab.ts locate).
       ;; Below the region the subtraction wraps to an offset past its end.
-      (local.set $off (i32.sub (local.get $ptr) (i32.load offset=84 (i32.const 0))))
-      (local.set $a (i32.shr_u (local.get $off) (i32.load offset=92 (i32.const 0)))) ;; page
-      (br_if $slow (i32.ge_u (local.get $a) (i32.load offset=88 (i32.const 0))))
-      (local.set $c (i32.load8_u (i32.add (i32.load offset=96 (i32.const 0)) (local.get $a))))
+      (local.set $off (i32.sub (local.get $ptr) (i32.load offset=84 (global.get $h))))
+      (local.set $a (i32.shr_u (local.get $off) (i32.load offset=92 (global.get $h)))) ;; page
+      (br_if $slow (i32.ge_u (local.get $a) (i32.load offset=88 (global.get $h))))
+      (local.set $c (i32.load8_u (i32.add (i32.load offset=96 (global.get $h)) (local.get $a))))
       (br_if $slow (i32.eqz (local.get $c))) ;; not a slab page: a large block, or not ours
       (local.set $c (i32.sub (local.get $c) (i32.const 1)))
-      (local.set $d (i32.add (i32.const 128) (i32.shl (local.get $c) (i32.const 6))))
-      (local.set $s (i32.load (i32.add (i32.load offset=100 (i32.const 0)) (i32.shl (local.get $a) (i32.const 2)))))
+      (local.set $d (i32.add (i32.add (global.get $h) (i32.const 128)) (i32.shl (local.get $c) (i32.const 6))))
+      (local.set $s (i32.load (i32.add (i32.load offset=100 (global.get $h)) (i32.shl (local.get $a) (i32.const 2)))))
       ;; offset within the slab, which must be a whole number of objects
       (local.set $off (i32.sub (local.get $off)
         (i32.shl (i32.load (i32.add (i32.load offset=12 (local.get $d)) (i32.shl (local.get $s) (i32.const 2))))
-                 (i32.load offset=92 (i32.const 0)))))
+                 (i32.load offset=92 (global.get $h)))))
       (local.set $i (i32.wrap_i64 (i64.shr_u
         (i64.mul (i64.extend_i32_u (local.get $off)) (i64.extend_i32_u (i32.load offset=40 (local.get $d))))
         (i64.const 32))))
@@ -177,8 +182,8 @@
         (then
           ;; free: pool.ts free (unaccount), then slab.ts release
           (local.set $f (f64.convert_i32_u (local.get $size)))
-          (f64.store (i32.const 0) (f64.sub (f64.load (i32.const 0)) (local.get $f)))
-          (local.set $a (i32.shl (i32.shr_u (local.get $tag) (i32.const 5)) (i32.const 3)))
+          (f64.store (global.get $h) (f64.sub (f64.load (global.get $h)) (local.get $f)))
+          (local.set $a (i32.add (global.get $h) (i32.shl (i32.shr_u (local.get $tag) (i32.const 5)) (i32.const 3))))
           (f64.store offset=32 (local.get $a) (f64.sub (f64.load offset=32 (local.get $a)) (local.get $f)))
           (i32.store8 offset=6 (local.get $r) (i32.const 0))
           (local.set $a (i32.add (i32.load offset=20 (local.get $d)) (i32.shl (local.get $s) (i32.const 2))))
@@ -219,15 +224,15 @@
 
   ;; Descriptor address of the class serving a request of n bytes (1..8192).
   (func $class_desc (param $n i32) (result i32)
-    (i32.add (i32.const 128)
-      (i32.shl (i32.load8_u offset=1024 (i32.shr_u (i32.add (local.get $n) (i32.const 7)) (i32.const 3)))
+    (i32.add (i32.add (global.get $h) (i32.const 128))
+      (i32.shl (i32.load8_u offset=1024 (i32.add (global.get $h) (i32.shr_u (i32.add (local.get $n) (i32.const 7)) (i32.const 3))))
                (i32.const 6))))
 
   ;; count += 1; returns the new count (the sequence number of this allocation).
   (func $next_seq (result f64)
     (local $seq f64)
-    (local.set $seq (f64.add (f64.load offset=24 (i32.const 0)) (f64.const 1)))
-    (f64.store offset=24 (i32.const 0) (local.get $seq))
+    (local.set $seq (f64.add (f64.load offset=24 (global.get $h)) (f64.const 1)))
+    (f64.store offset=24 (global.get $h) (local.get $seq))
     (local.get $seq))
 
   ;; Takes an object from the head of the partial list of class d (slab.ts alloc; the
@@ -271,9 +276,9 @@
     (if (local.get $a)
       (then (i32.store16 (i32.add (local.get $a) (i32.shl (local.get $m) (i32.const 1))) (local.get $owner))))
     (i32.add
-      (i32.add (i32.load offset=84 (i32.const 0))
+      (i32.add (i32.load offset=84 (global.get $h))
         (i32.shl (i32.load (i32.add (i32.load offset=12 (local.get $d)) (i32.shl (local.get $s) (i32.const 2))))
-                 (i32.load offset=92 (i32.const 0))))
+                 (i32.load offset=92 (global.get $h))))
       (i32.mul (local.get $i) (i32.load offset=4 (local.get $d)))))
 
   ;; Frees the object with record r, index i of slot s of class c (descriptor d):
@@ -312,11 +317,11 @@
     (local $t i32)
     (local.set $d (f64.convert_i32_s (local.get $delta)))
     (if (i32.gt_s (local.get $delta) (i32.const 0))
-      (then (f64.store offset=16 (i32.const 0) (f64.add (f64.load offset=16 (i32.const 0)) (local.get $d)))))
-    (local.set $u (f64.add (f64.load (i32.const 0)) (local.get $d)))
-    (f64.store (i32.const 0) (local.get $u))
-    (if (f64.gt (local.get $u) (f64.load offset=8 (i32.const 0)))
-      (then (f64.store offset=8 (i32.const 0) (local.get $u))))
-    (local.set $t (i32.shl (i32.shr_u (local.get $tag) (i32.const 5)) (i32.const 3)))
+      (then (f64.store offset=16 (global.get $h) (f64.add (f64.load offset=16 (global.get $h)) (local.get $d)))))
+    (local.set $u (f64.add (f64.load (global.get $h)) (local.get $d)))
+    (f64.store (global.get $h) (local.get $u))
+    (if (f64.gt (local.get $u) (f64.load offset=8 (global.get $h)))
+      (then (f64.store offset=8 (global.get $h) (local.get $u))))
+    (local.set $t (i32.add (global.get $h) (i32.shl (i32.shr_u (local.get $tag) (i32.const 5)) (i32.const 3))))
     (f64.store offset=32 (local.get $t) (f64.add (f64.load offset=32 (local.get $t)) (local.get $d))))
 )

@@ -35,11 +35,12 @@ const USED = 2;
 const ALL_ORDERS = (1 << (MAX_ORDER + 1)) - 1;
 
 export class BuddyAllocator {
-  readonly pages: number;
-  private readonly state: Uint8Array;
-  private readonly order: Uint8Array;
-  private readonly next: Int32Array;
-  private readonly prev: Int32Array;
+  /** Pages managed now; grow() adds more at the end. */
+  pages: number;
+  private state: Uint8Array;
+  private order: Uint8Array;
+  private next: Int32Array;
+  private prev: Int32Array;
   private readonly head = new Int32Array(MAX_ORDER + 1);
   private readonly count = new Int32Array(MAX_ORDER + 1);
   private mask = 0;
@@ -59,6 +60,31 @@ export class BuddyAllocator {
 
   get freePages(): number {
     return this.nfree;
+  }
+
+  /**
+   * Adds the pages [pages, newPages) at the end, free, merged with free buddies as if
+   * they had always been there. The arrays grow by doubling, so a pool committed page by
+   * page costs O(pages) in all.
+   */
+  grow(newPages: number): void {
+    if (!(Number.isInteger(newPages) && newPages > this.pages && newPages <= 0x7fffffff)) {
+      throw new RangeError(`BuddyAllocator.grow: ${newPages} pages is not more than ${this.pages}`);
+    }
+    if (newPages > this.state.length) {
+      const cap = Math.max(newPages, this.state.length * 2);
+      this.state = grown(this.state, new Uint8Array(cap));
+      this.order = grown(this.order, new Uint8Array(cap));
+      this.next = grown(this.next, new Int32Array(cap));
+      this.prev = grown(this.prev, new Int32Array(cap));
+    }
+    const old = this.pages;
+    this.pages = newPages;
+    forEachAlignedBlock(old, newPages, (x, k) => {
+      this.state[x] = USED;
+      this.order[x] = k;
+      this.free(x);
+    });
   }
 
   /** Everything free again, carved into maximal aligned blocks; O(pages). */
@@ -142,74 +168,116 @@ export class BuddyAllocator {
   }
 
   /**
-   * Shrinks the used block at p to 2^newOrder pages in place by giving back
-   * its upper halves. They cannot merge: each one's buddy is the part still
-   * in use, so no merge loop is needed.
+   * First page of the lowest run of n consecutive free pages, or -1 (first fit).
+   * Walks block heads, so it costs one step per block below the run. Large blocks
+   * use it instead of alloc(order) so they occupy their exact page count: a
+   * power-of-two block would waste up to half of itself, and its trimmed tail would
+   * sit between used blocks where the next block of the same size does not fit.
    */
-  shrink(p: number, newOrder: number): boolean {
-    if (!(p >= 0 && p < this.pages) || this.state[p] !== USED) return false;
-    let o = this.order[p];
-    if (newOrder < 0 || newOrder > o) return false;
-    this.order[p] = newOrder;
-    while (o > newOrder) {
-      o--;
-      this.push(p + (1 << o), o);
-      this.nfree += 1 << o;
-    }
-    return true;
-  }
-
-  /**
-   * Grows the used block at p to 2^newOrder pages in place, if p is the
-   * lower buddy at every step and each upper buddy is free and whole.
-   * Lua grows tables and buffers by doubling, which is exactly one buddy,
-   * so this saves the copy and the moment when both blocks are held.
-   */
-  grow(p: number, newOrder: number): boolean {
-    if (!(p >= 0 && p < this.pages) || this.state[p] !== USED || newOrder > MAX_ORDER) return false;
-    const cur = this.order[p];
-    if (newOrder <= cur || (p & ((1 << newOrder) - 1)) !== 0 || p + (1 << newOrder) > this.pages) return false;
-    for (let o = cur; o < newOrder; o++) {
-      const b = p + (1 << o);
-      if (this.state[b] !== FREE || this.order[b] !== o) return false;
-    }
-    for (let o = cur; o < newOrder; o++) {
-      const b = p + (1 << o);
-      this.unlink(b, o);
-      this.state[b] = INNER;
-      this.nfree -= 1 << o;
-    }
-    this.order[p] = newOrder;
-    return true;
-  }
-
-  /**
-   * n physically consecutive MAX_ORDER blocks, for requests larger than one
-   * maximal block (vmalloc's job in Linux, done here because the region is
-   * one flat range). Each block stays a separate used MAX_ORDER block, so
-   * the caller frees them one by one. O(pages / 2^MAX_ORDER).
-   */
-  allocRun(n: number): number {
-    if (!Number.isInteger(n) || n <= 0) return NIL;
-    if (n === 1) return this.alloc(MAX_ORDER);
-    const size = 1 << MAX_ORDER;
+  findFreeRun(n: number): number {
+    if (!(n > 0 && n <= this.nfree)) return NIL;
     let run = 0;
-    for (let p = 0; p + size <= this.pages; p += size) {
-      if (this.state[p] === FREE && this.order[p] === MAX_ORDER) {
-        if (++run === n) {
-          const first = p - (n - 1) * size;
-          for (let q = first; q <= p; q += size) {
-            this.unlink(q, MAX_ORDER);
-            this.state[q] = USED;
-          }
-          this.nfree -= n * size;
-          return first;
-        }
+    let start = 0;
+    for (let p = 0; p < this.pages; ) {
+      const len = 1 << this.order[p]!;
+      if (this.state[p] === FREE) {
+        if (run === 0) start = p;
+        run += len;
+        if (run >= n) return start;
       } else {
         run = 0;
       }
+      p += len;
     }
     return NIL;
+  }
+
+  /** Free pages at the very end (the run a block placed last can extend into). */
+  trailingFreePages(): number {
+    let n = 0;
+    for (let p = this.pages - 1; p >= 0; ) {
+      let h = p;
+      for (let o = 0; o <= MAX_ORDER; o++) {
+        h = p & ~((1 << o) - 1);
+        if (this.state[h] !== INNER && h + (1 << this.order[h]!) > p) break;
+      }
+      if (this.state[h] !== FREE) break;
+      n += p - h + 1;
+      p = h - 1;
+    }
+    return n;
+  }
+
+  /** True iff the n pages from q, a block boundary, are all free. */
+  isFreeRun(q: number, n: number): boolean {
+    const end = q + n;
+    if (!(q >= 0 && end <= this.pages)) return false;
+    for (let p = q; p < end; p += 1 << this.order[p]!) {
+      if (this.state[p] !== FREE) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Takes the free pages [q, q + n) (isFreeRun must hold) as used blocks: the maximal
+   * aligned blocks of that range, each split out of the free block that holds it. A
+   * range is freed block by block (freeRange), so no notion of ranges is stored.
+   */
+  takeRange(q: number, n: number): void {
+    forEachAlignedBlock(q, q + n, (x, k) => {
+      let o = k;
+      let h = x;
+      while (!(this.state[h] === FREE && this.order[h] === o)) h = x & ~((1 << ++o) - 1);
+      this.unlink(h, o);
+      while (o > k) {
+        o--;
+        const half = 1 << o;
+        if (x >= h + half) {
+          this.push(h, o);
+          h += half;
+        } else {
+          this.push(h + half, o);
+        }
+      }
+      this.state[x] = USED;
+      this.order[x] = k;
+      this.nfree -= 1 << k;
+    });
+  }
+
+  /** Frees the used blocks that tile [q, q + n) (from takeRange or alloc), merging each. */
+  freeRange(q: number, n: number): void {
+    this.trimRange(q, n, 0);
+  }
+
+  /**
+   * Keeps the first `keep` pages of the used blocks tiling [q, q + n) and frees the
+   * rest; a block that straddles the cut is split in place, so nothing moves.
+   */
+  trimRange(q: number, n: number, keep: number): void {
+    const cut = q + keep;
+    for (let x = q; x < q + n; ) {
+      const o = this.order[x]!;
+      const len = 1 << o;
+      if (x >= cut) this.free(x);
+      else if (x + len > cut) this.splitUsed(x, o, cut - x);
+      x += len;
+    }
+  }
+
+  /**
+   * The used block at x of order o becomes used blocks over its first `keep` pages
+   * and free ones over the rest. The free pieces never have a free buddy: each is the
+   * upper half of a pair whose lower half holds the cut.
+   */
+  private splitUsed(x: number, o: number, keep: number): void {
+    this.state[x] = INNER;
+    forEachAlignedBlock(x, x + keep, (y, k) => {
+      this.state[y] = USED;
+      this.order[y] = k;
+    });
+    forEachAlignedBlock(x + keep, x + (1 << o), (y, k) => this.push(y, k));
+    this.nfree += (1 << o) - keep;
   }
 
   isUsedHead(p: number): boolean {
@@ -220,9 +288,18 @@ export class BuddyAllocator {
     return this.order[p];
   }
 
-  /** Free blocks per order 0..MAX_ORDER, as /proc/buddyinfo prints them. */
-  freeBlocksPerOrder(): number[] {
-    return Array.from(this.count);
+  /**
+   * Free blocks per order 0..MAX_ORDER, as /proc/buddyinfo prints them. With `upTo`
+   * above `pages`, as if the pages up to it (not committed yet) had been added free.
+   */
+  freeBlocksPerOrder(upTo = this.pages): number[] {
+    if (upTo <= this.pages) return Array.from(this.count);
+    // Blocks at the end merge with the pages to come: count them as grow() would leave them.
+    const trailing = this.trailingFreePages();
+    const counts = Array.from(this.count);
+    forEachAlignedBlock(this.pages - trailing, this.pages, (_, k) => counts[k]!--);
+    forEachAlignedBlock(this.pages - trailing, upTo, (_, k) => counts[k]!++);
+    return counts;
   }
 
   /** Walks every structure and throws on the first inconsistency (tests). */
@@ -282,4 +359,19 @@ export class BuddyAllocator {
     if (n !== NIL) this.prev[n] = pr;
     if (--this.count[o] === 0) this.mask &= ~(1 << o);
   }
+}
+
+/** Calls fn(page, order) for the maximal aligned blocks (at most MAX_ORDER) tiling [a, b), left to right. */
+function forEachAlignedBlock(a: number, b: number, fn: (page: number, order: number) => void): void {
+  for (let x = a; x < b; ) {
+    let k = x === 0 ? MAX_ORDER : Math.min(MAX_ORDER, 31 - Math.clz32(x & -x));
+    while (x + (1 << k) > b) k--;
+    fn(x, k);
+    x += 1 << k;
+  }
+}
+
+function grown<T extends Uint8Array | Int32Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
 }

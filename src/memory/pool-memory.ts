@@ -1,33 +1,37 @@
 /*
- * The pool's own linear memory: a WebAssembly.Memory that belongs to one PagePool and
- * holds the bookkeeping the Wasm fast path (wasm/pool-fastpath.wat) and the JavaScript
- * slow paths share: the pool's counters, the page -> slab map and every slab's lists and
- * per-object metadata. The Lua image cannot address it (it is not the image's memory and
- * Node 20 has no multi-memory), so no bug in Lua's C code can corrupt it, exactly as with
- * the plain typed arrays it replaces; JavaScript sees it through typed-array views.
+ * The pools' own linear memories: a WebAssembly.Memory shared by up to POOLS_PER_MEMORY
+ * PagePools that holds their bookkeeping, which the Wasm fast path (wasm/pool-fastpath.wat) and
+ * the JavaScript slow paths share: each pool's header (counters, the page -> slab map
+ * addresses, its size classes' descriptors) and the arrays it points to (page maps, every
+ * slab's lists and per-object records). The Lua images cannot address it (it is none of
+ * their memories and Node 20 has no multi-memory), so no bug in Lua's C code can corrupt
+ * it. One memory for many pools, not one per pool: V8 reserves about 10 GiB of address
+ * space per Wasm memory on 64-bit, and a kernel's own image memory is one already. Not
+ * one for all pools either: a Wasm memory never shrinks, so a memory whose pools are all
+ * gone is dropped (and collected) instead of holding the peak of a crowd of kernels.
  *
- * Layout (byte addresses; wasm/pool-fastpath.wat hard-codes the same numbers, and the
- * differential tests in test/memory/pool-fastpath.test.ts fail if the two disagree):
+ * Header layout (byte offsets from the pool's header address; wasm/pool-fastpath.wat
+ * hard-codes the same numbers relative to its imported $h, and the differential tests in
+ * test/memory/pool-fastpath.test.ts fail if the two disagree):
  *
  *   0   f64 usedBytes            8  f64 peakBytes          16 f64 allocatedBytes
  *   24  f64 allocation count (the last sequence number handed out)
  *   32  f64 byType[6] (strings, tables, closures, userdata, threads, others)
- *   80  i32 current owner id     84 i32 region base       88 i32 pages
+ *   80  i32 current owner id     84 i32 region base       88 i32 pages committed
  *   92  i32 log2(pageSize)       96 i32 &pageClass[0]     100 i32 &pageSlot[0]
  *   128 + 64 * c: size class c's descriptor (D_* offsets below)
  *       per-object data is one 16-byte record per object (R_* offsets below), so
  *       an allocation or a free touches one cache line of metadata, not four
  *   1024 u8[1025]  class of a request of n bytes, at (n + 7) >> 3, n = 1..8192
  *   2112 u8[64]    tag byte of a fresh allocation's osize 0..63 (luatype.ts)
- *   4096 the arena: pageClass, pageSlot and the slab arrays, allocated by alloc() below
  *
  * Arena: power-of-two blocks with one free list per size, carved from a bump pointer
  * and never returned to it. The slab arrays double when they grow, so the arrays a
- * class outgrows are reused by later requests of their size (another class's, or the
- * same class's after reset()); what is held is at most about twice the live arrays, as
- * with the garbage-collected typed arrays this replaces. The memory grows only here
- * (never in Wasm), and every view is replaced right after (memory.grow detaches the
- * old buffer): holders register with onGrow() and rebind.
+ * class outgrows are reused by later requests of their size (any pool's); what is held
+ * is at most about twice the live arrays. A pool takes its blocks through an ArenaLease,
+ * which gives them all back when the pool is disposed of, or collected. The memory grows
+ * only here (never in Wasm), and growth detaches every view: holders compare
+ * `generation` with the one they bound at and rebind before using their views.
  */
 
 export const WASM_PAGE_BYTES = 65536;
@@ -76,6 +80,9 @@ export const R_SEQ = 8;
 
 export const SIZE_CLASS_TABLE = 1024;
 export const TAG_TABLE = 2112;
+/** Bytes of a pool's header block. */
+export const HEADER_BYTES = TAG_TABLE + 64;
+/** The arena starts above address 0, which alloc() returns for "no memory". */
 export const ARENA_START = 4096;
 
 const MAX_BYTES = 65536 * WASM_PAGE_BYTES;
@@ -85,10 +92,13 @@ export class PoolMemory {
   u8!: Uint8Array;
   i32!: Int32Array;
   f64!: Float64Array;
+  /** Incremented by every growth: views bound at an older generation are detached. */
+  generation = 0;
+  /** Pools whose bookkeeping lives here (ArenaLease). */
+  pools = 0;
 
   private top = ARENA_START;
   private readonly freeBlocks: number[][] = Array.from({ length: 33 }, () => []);
-  private readonly listeners: (() => void)[] = [];
 
   constructor(initialBytes: number) {
     const pages = Math.max(1, Math.ceil(Math.max(initialBytes, ARENA_START) / WASM_PAGE_BYTES));
@@ -100,9 +110,9 @@ export class PoolMemory {
     return this.memory.buffer.byteLength;
   }
 
-  /** Calls fn after every growth of the memory, once the pool-wide views are new. */
-  onGrow(fn: () => void): void {
-    this.listeners.push(fn);
+  /** Bytes handed out by the bump pointer so far (blocks free or in use). */
+  get arenaBytes(): number {
+    return this.top - ARENA_START;
   }
 
   /**
@@ -131,13 +141,13 @@ export class PoolMemory {
   private growTo(end: number): boolean {
     if (end > MAX_BYTES) return false;
     const cur = this.byteLength;
-    // Grow by at least a quarter (and 1 MiB) so a pool's metadata grows O(log) times.
+    // Grow by at least a quarter (and 1 MiB) so the pools' metadata grows O(log) times.
     const want = Math.min(MAX_BYTES, Math.max(end, cur + (cur >> 2), cur + (1 << 20)));
     for (const target of [want, end]) {
       try {
         this.memory.grow(Math.ceil((target - cur) / WASM_PAGE_BYTES));
         this.bindViews();
-        for (const fn of this.listeners) fn();
+        this.generation++;
         return true;
       } catch {
         // the host refused this much memory: try the exact need, then give up
@@ -151,6 +161,76 @@ export class PoolMemory {
     this.u8 = new Uint8Array(buf);
     this.i32 = new Int32Array(buf);
     this.f64 = new Float64Array(buf);
+  }
+}
+
+/** Pools per memory: a few MiB of bookkeeping for idle kernels, and a memory freed soon after its pools. */
+export const POOLS_PER_MEMORY = 256;
+/** The memory new pools go to. */
+let open: PoolMemory | null = null;
+/** Memories that hold at least one pool's bookkeeping, and the open one. */
+const inUse = new Set<PoolMemory>();
+
+/** A pool memory with room for one more pool (counted until its ArenaLease is released). */
+export function acquirePoolMemory(): PoolMemory {
+  if (open === null || open.pools >= POOLS_PER_MEMORY) {
+    open = new PoolMemory(INITIAL_BYTES);
+    inUse.add(open);
+  }
+  open.pools++;
+  return open;
+}
+
+/** Initial size of a pool memory: a few dozen idle pools' bookkeeping. */
+const INITIAL_BYTES = 1 << 20;
+
+function releasePoolMemory(mem: PoolMemory): void {
+  if (--mem.pools !== 0) return;
+  // An empty memory is dropped, unless it is the open one at its first size (kept, so a
+  // kernel booted and shut down in a loop does not make a memory each time).
+  if (mem === open && mem.byteLength <= INITIAL_BYTES) return;
+  if (mem === open) open = null;
+  inUse.delete(mem);
+}
+
+/** The pool memories in use: how many, and the bytes their arenas have handed out. */
+export function poolMemoryStats(): { memories: number; arenaBytes: number } {
+  let arenaBytes = 0;
+  for (const mem of inUse) arenaBytes += mem.arenaBytes;
+  return { memories: inUse.size, arenaBytes };
+}
+
+/**
+ * The arena blocks one pool holds, given back all at once by release(): when the pool is
+ * disposed of, or (through a FinalizationRegistry) when a pool nobody disposed of, such as
+ * a panicked kernel's, is collected.
+ */
+export class ArenaLease {
+  readonly mem: PoolMemory;
+  private readonly blocks = new Map<number, number>();
+  private released = false;
+
+  /** A lease in a pool memory with room (acquirePoolMemory). */
+  constructor() {
+    this.mem = acquirePoolMemory();
+  }
+
+  alloc(bytes: number): number {
+    const addr = this.mem.alloc(bytes);
+    if (addr !== 0) this.blocks.set(addr, bytes);
+    return addr;
+  }
+
+  free(addr: number, bytes: number): void {
+    if (this.blocks.delete(addr)) this.mem.free(addr, bytes);
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    for (const [addr, bytes] of this.blocks) this.mem.free(addr, bytes);
+    this.blocks.clear();
+    releasePoolMemory(this.mem);
   }
 }
 

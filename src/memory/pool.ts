@@ -1,7 +1,9 @@
 /*
  * PagePool: the Lua state's only lua_Alloc, over one region
- * [base, base + pages * pageSize) of the Wasm image's linear memory that
- * the kernel reserved at boot.
+ * [base, base + pages * pageSize) of the Wasm image's linear memory. With a
+ * `commit` function the region is committed from its start as the state
+ * first needs pages (the buddy allocator and the page metadata grow with
+ * it, up to `pages`, the budget); without one it is all committed at once.
  *
  * Layers: BuddyAllocator hands out page blocks; SlabAllocator serves
  * requests <= KMALLOC_MAX_SIZE from size classes; LargeAllocator gives
@@ -19,7 +21,8 @@
  *    a large block), and if there is no room for that the block stays where
  *    it is and only its recorded size changes. Lua treats a failed shrink
  *    as a memory error; the pool has no reason to cause one.
- *  - Large blocks grow in place into free upper buddies before moving.
+ *  - Large blocks hold exactly the pages their size needs and grow in place
+ *    into free pages right after them before moving.
  *  - Every address returned is 8-aligned (objects are multiples of 8 from
  *    page-aligned slabs), lies inside the region and is never 0 (with
  *    base 0, page 0 is claimed at init and never handed out).
@@ -34,8 +37,9 @@
  *    time, because memory.grow replaces the buffer.
  *  - No JS object is created per allocation: metadata is typed arrays.
  *
- * Fast path: the counters, the owner id and the slab structures live in the
- * pool's own WebAssembly.Memory (pool-memory.ts), which the image cannot
+ * Fast path: the counters, the owner id and the slab structures live in a
+ * pool memory (pool-memory.ts, a WebAssembly.Memory shared by a few hundred
+ * pools, each pool's part at its header address), which the image cannot
  * address, and wasm/pool-fastpath.wat serves the common calls on them
  * without entering JavaScript: malloc of <= 8 KiB from a class with a
  * partial slab, free of a slab object, realloc of a slab object to a size
@@ -52,27 +56,25 @@
  */
 
 import { imageCopyFunction, instantiatePoolFastPath, type LuaAllocFunction } from '../../wasm/pool-fastpath.js';
-import { BuddyAllocator, MAX_ORDER } from './buddy.js';
+import { BuddyAllocator } from './buddy.js';
 import { formatBuddyinfo, formatMeminfo, formatSlabinfo } from './format.js';
 import { LargeAllocator } from './large.js';
 import { CATEGORY_COUNT, CATEGORY_NAMES, CATEGORY_SHIFT, TAG_FOR_OSIZE, TYPE_CATEGORY, luaTypeName, tagFor, type LuaTypeName, type TypeCategory } from './luatype.js';
 import {
-  ARENA_START,
+  ArenaLease,
+  HEADER_BYTES,
   H_ALLOCATED,
   H_BASE,
   H_COUNT,
   H_COUNTERS_END,
   H_OWNER,
-  H_PAGES,
-  H_PAGE_CLASS,
-  H_PAGE_SLOT,
   H_PEAK,
   H_SHIFT,
   H_TYPE_BYTES,
   H_USED,
-  PoolMemory,
   SIZE_CLASS_TABLE,
   TAG_TABLE,
+  type PoolMemory,
 } from './pool-memory.js';
 import { KMALLOC_MAX_SIZE, SIZE_TO_CLASS, SlabAllocator } from './slab.js';
 
@@ -87,6 +89,12 @@ export interface PagePoolOptions {
   heap: () => Uint8Array;
   /** Record the current owner label (setOwner) for every block. */
   trackOwners?: boolean;
+  /**
+   * Makes [base, base + bytes) addressable (grows the memory heap() views); false if it
+   * cannot. Given, the pool commits pages as the state first needs them, up to `pages`;
+   * absent, the whole region is taken as committed from the start.
+   */
+  commit?: (bytes: number) => boolean;
 }
 
 export interface MemInfo {
@@ -128,9 +136,9 @@ const COUNT = H_COUNT >> 3;
 const TYPE_BYTES = H_TYPE_BYTES >> 3;
 const OWNER = H_OWNER >> 2;
 
+/** A large block's class in leak reports: its page count. */
 function footprintName(fp: number): string {
-  const max = 1 << MAX_ORDER;
-  return fp <= max ? `order-${31 - Math.clz32(fp)}` : `order-${MAX_ORDER}x${fp / max}`;
+  return `pages-${fp}`;
 }
 
 /** What /proc shows of a pool: the live pool, or a snapshot of one. */
@@ -148,12 +156,22 @@ export class PagePool {
   private readonly large: LargeAllocator;
   /** Counters, owner id and slab structures, shared with the Wasm fast path. */
   private readonly mem: PoolMemory;
-  private readonly fast: LuaAllocFunction;
+  private readonly lease: ArenaLease;
+  /** Address of this pool's header in the pool memory, and its f64 and i32 indexes. */
+  private readonly header: number;
+  private readonly f0: number;
+  private readonly i0: number;
+  private readonly commit: ((bytes: number) => boolean) | null;
+  /** The fast path with a JavaScript copy, for luaAlloc() (made at first use). */
+  private jsFast: LuaAllocFunction | null = null;
   /** The fast path over an image's memory (wasmAllocFunction), made once. */
   private imageFast: { memory: WebAssembly.Memory; fn: LuaAllocFunction } | null = null;
   private failed = 0;
   private invalid = 0;
   private reserved = 0;
+  /** The kernel's scratch area (scratch()): first page and page count, 0 pages when none. */
+  private scratchPage = 0;
+  private scratchPages = 0;
   private ownerLabels: string[] = [''];
   private ownerIds = new Map<string, number>();
 
@@ -175,19 +193,30 @@ export class PagePool {
       );
     }
     if (typeof heap !== 'function') throw new TypeError('PagePool: option "heap" must be a function returning a Uint8Array');
+    if (opts.commit !== undefined && typeof opts.commit !== 'function') throw new TypeError('PagePool: option "commit" must be a function');
     this.base = base;
     this.pages = pages;
     this.pageSize = pageSize;
     this.heap = heap;
     this.trackOwners = opts.trackOwners === true;
-    this.buddy = new BuddyAllocator(pages);
-    this.mem = initPoolMemory(base, pages, pageSize);
-    this.slab = new SlabAllocator(this.buddy, base, pageSize, this.trackOwners, this.mem);
-    this.large = new LargeAllocator(this.buddy, base, pageSize, this.trackOwners, () => this.slab.shrink());
-    this.fast = this.fastPath((dst: number, src: number, n: number) => {
-      src >>>= 0;
-      this.heap().copyWithin(dst >>> 0, src, src + n);
-    });
+    this.commit = opts.commit ?? null;
+    const initial = this.commit === null ? pages : Math.min(pages, Math.max(1, COMMIT_STEP_BYTES / pageSize));
+    if (this.commit !== null && !this.commit(initial * pageSize)) throw new RangeError(`PagePool: cannot commit the first ${initial} pages`);
+    this.buddy = new BuddyAllocator(initial);
+    this.lease = new ArenaLease();
+    this.mem = this.lease.mem;
+    this.header = initHeader(this.lease, base, pageSize);
+    this.f0 = this.header >> 3;
+    this.i0 = this.header >> 2;
+    const more = (n: number): boolean => this.commitMore(n);
+    try {
+      this.slab = new SlabAllocator(this.buddy, base, pageSize, pages, this.trackOwners, this.lease, this.header, more);
+    } catch (e) {
+      this.lease.release();
+      throw e;
+    }
+    this.large = new LargeAllocator(this.buddy, base, pageSize, pages, this.trackOwners, () => this.slab.shrink(), more);
+    leases.register(this, this.lease, this.lease);
     this.reserveNull();
   }
 
@@ -212,6 +241,30 @@ export class PagePool {
     return this.fast(0, ptr, osize, nsize) >>> 0;
   }
 
+  /** The fast path whose moving reallocs copy through heap() (made at first use). */
+  private get fast(): LuaAllocFunction {
+    this.jsFast ??= this.fastPath((dst: number, src: number, n: number) => {
+      src >>>= 0;
+      this.heap().copyWithin(dst >>> 0, src, src + n);
+    });
+    return this.jsFast;
+  }
+
+  /** Pages committed so far (all of them when the pool has no commit function). */
+  get committedPages(): number {
+    return this.buddy.pages;
+  }
+
+  /**
+   * Gives this pool's bookkeeping back to the pool memory. The pool must not be used
+   * after (its Lua state closed or discarded). A pool nobody disposes of gives it back
+   * when collected.
+   */
+  dispose(): void {
+    leases.unregister(this.lease);
+    this.lease.release();
+  }
+
   /**
    * The whole lua_Alloc contract in JS, without the fast path: what the fast path calls
    * for every case it does not serve. Same state, same choices, same results.
@@ -231,7 +284,7 @@ export class PagePool {
   setOwner(label: string | null): void {
     if (!this.trackOwners) return;
     if (label === null) {
-      this.mem.i32[OWNER] = 0;
+      this.mem.i32[this.i0 + OWNER] = 0;
       return;
     }
     let id = this.ownerIds.get(label);
@@ -241,7 +294,7 @@ export class PagePool {
       this.ownerLabels.push(label);
       this.ownerIds.set(label, id);
     }
-    this.mem.i32[OWNER] = id;
+    this.mem.i32[this.i0 + OWNER] = id;
   }
 
   /** The whole pool free again, as a fresh one; O(pages). Counters restart too. */
@@ -249,13 +302,39 @@ export class PagePool {
     this.buddy.reset();
     this.slab.reset();
     this.large.reset();
-    this.mem.f64.fill(0, 0, H_COUNTERS_END >> 3);
-    this.mem.i32[OWNER] = 0;
+    this.mem.f64.fill(0, this.f0, this.f0 + (H_COUNTERS_END >> 3));
+    this.mem.i32[this.i0 + OWNER] = 0;
     this.failed = 0;
     this.invalid = 0;
     this.ownerLabels = [''];
     this.ownerIds = new Map();
     this.reserveNull();
+  }
+
+  /**
+   * Address of at least `size` bytes of scratch space in the pool's pages, for the
+   * kernel's own transfers (code copied in, values crossing), or 0 when the pool has no
+   * room. One area, kept until a larger one is asked for or reset(); its pages count as
+   * reserved: not Lua's, so not in usedBytes, the statistics or the leak report. Keeping
+   * the transfers out of the image's own heap is what keeps that heap from growing into
+   * the pool's uncommitted pages (src/sandbox/machine.ts).
+   */
+  scratch(size: number): number {
+    const np = Math.max(1, Math.ceil(size / this.pageSize));
+    if (np > this.scratchPages) {
+      if (np > this.pages) return 0;
+      if (this.scratchPages > 0) {
+        this.buddy.freeRange(this.scratchPage, this.scratchPages);
+        this.reserved -= this.scratchPages;
+        this.scratchPages = 0;
+      }
+      const page = this.large.takePages(np);
+      if (page < 0) return 0;
+      this.scratchPage = page;
+      this.scratchPages = np;
+      this.reserved += np;
+    }
+    return this.base + this.scratchPage * this.pageSize;
   }
 
   /** Returns cached empty slabs to the buddy allocator (kmem_cache_shrink); pages freed. */
@@ -265,12 +344,12 @@ export class PagePool {
 
   resetPeak(): void {
     const f = this.mem.f64;
-    f[PEAK] = f[USED]!;
+    f[this.f0 + PEAK] = f[this.f0 + USED]!;
   }
 
   /** Successful allocations (and reallocs) since creation or reset(). */
   get allocationCount(): number {
-    return this.mem.f64[COUNT]!;
+    return this.mem.f64[this.f0 + COUNT]!;
   }
 
   /** Frees and reallocs of pointers this pool did not hand out (ignored). */
@@ -279,16 +358,16 @@ export class PagePool {
   }
 
   get usedBytes(): number {
-    return this.mem.f64[USED]!;
+    return this.mem.f64[this.f0 + USED]!;
   }
 
   get peakBytes(): number {
-    return this.mem.f64[PEAK]!;
+    return this.mem.f64[this.f0 + PEAK]!;
   }
 
   /** Bytes handed out (growth of reallocs included) since creation or reset(), never decreasing. */
   get allocatedBytes(): number {
-    return this.mem.f64[ALLOCATED]!;
+    return this.mem.f64[this.f0 + ALLOCATED]!;
   }
 
   /** Requests refused since creation or reset(): how a caller tells a memory error was the budget. */
@@ -298,24 +377,25 @@ export class PagePool {
 
   /** Pages not free in the buddy allocator. */
   usedPages(): number {
-    return this.pages - this.buddy.freePages;
+    return this.buddy.pages - this.buddy.freePages;
   }
 
   meminfo(): MemInfo {
     const f = this.mem.f64;
-    const t = TYPE_BYTES;
+    const t = this.f0 + TYPE_BYTES;
     return {
       totalPages: this.pages,
-      freePages: this.buddy.freePages,
-      usedBytes: f[USED]!,
-      peakBytes: f[PEAK]!,
+      freePages: this.pages - this.usedPages(),
+      usedBytes: f[this.f0 + USED]!,
+      peakBytes: f[this.f0 + PEAK]!,
       failedAllocations: this.failed,
       byType: { strings: f[t]!, tables: f[t + 1]!, closures: f[t + 2]!, userdata: f[t + 3]!, threads: f[t + 4]!, others: f[t + 5]! },
     };
   }
 
+  /** Free blocks per order, the pages not committed yet counted as free (they are, to the budget). */
   buddyinfo(): number[] {
-    return this.buddy.freeBlocksPerOrder();
+    return this.buddy.freeBlocksPerOrder(this.pages);
   }
 
   slabinfo(): SlabInfo[] {
@@ -382,7 +462,7 @@ export class PagePool {
     this.buddy.checkInvariants();
     this.slab.checkInvariants();
     const accounted = this.buddy.freePages + this.slab.slabPages() + this.large.pagesHeld + this.reserved;
-    if (accounted !== this.pages) throw new Error(`pool: ${accounted} pages accounted for, ${this.pages} exist`);
+    if (accounted !== this.buddy.pages) throw new Error(`pool: ${accounted} pages accounted for, ${this.buddy.pages} committed`);
     const t = new Float64Array(CATEGORY_COUNT);
     let used = 0;
     let large = 0;
@@ -394,15 +474,34 @@ export class PagePool {
     }
     if (large !== this.large.blocks) throw new Error(`pool: ${this.large.blocks} large blocks counted, ${large} live`);
     const f = this.mem.f64;
-    if (used !== f[USED]) throw new Error(`pool: usedBytes ${f[USED]}, live blocks hold ${used}`);
+    if (used !== f[this.f0 + USED]) throw new Error(`pool: usedBytes ${f[this.f0 + USED]}, live blocks hold ${used}`);
     for (let i = 0; i < CATEGORY_COUNT; i++) {
-      if (t[i] !== f[TYPE_BYTES + i]) throw new Error(`pool: byType.${CATEGORY_NAMES[i]} ${f[TYPE_BYTES + i]}, live blocks hold ${t[i]}`);
+      if (t[i] !== f[this.f0 + TYPE_BYTES + i]) throw new Error(`pool: byType.${CATEGORY_NAMES[i]} ${f[this.f0 + TYPE_BYTES + i]}, live blocks hold ${t[i]}`);
     }
-    if (f[PEAK]! < f[USED]!) throw new Error(`pool: peakBytes ${f[PEAK]} below usedBytes ${f[USED]}`);
+    if (f[this.f0 + PEAK]! < f[this.f0 + USED]!) throw new Error(`pool: peakBytes ${f[this.f0 + PEAK]} below usedBytes ${f[this.f0 + USED]}`);
+  }
+
+  /**
+   * Commits at least n more pages at the end of the region (at least COMMIT_STEP_BYTES and
+   * a quarter of what is committed, so a state's growth commits O(log) times), false if
+   * the pool is at its size or the memory cannot grow.
+   */
+  private commitMore(n: number): boolean {
+    const cur = this.buddy.pages;
+    if (this.commit === null || cur >= this.pages) return false;
+    const step = Math.max(n, cur >> 2, COMMIT_STEP_BYTES / this.pageSize);
+    for (const want of [Math.min(this.pages, cur + step), cur + n]) {
+      if (want > this.pages || want <= cur || !this.commit(want * this.pageSize)) continue;
+      this.buddy.grow(want);
+      this.large.commitPages(want);
+      if (!this.slab.commitPages(want)) return false;
+      return true;
+    }
+    return false;
   }
 
   private fastPath(copy: ((dst: number, src: number, n: number) => void) | WebAssembly.ExportValue): LuaAllocFunction {
-    return instantiatePoolFastPath(this.mem.memory, {
+    return instantiatePoolFastPath(this.mem.memory, this.header, {
       slow: (ptr, osize, nsize) => this.luaAllocJs(ptr, osize, nsize),
       emptied: (c, s) => this.slab.emptied(this.slab.caches[c]!, s),
       copy,
@@ -411,8 +510,8 @@ export class PagePool {
 
   private malloc(nsize: number, osize: number): number {
     const tag = tagFor(osize);
-    const seq = this.mem.f64[COUNT]! + 1;
-    const owner = this.mem.i32[OWNER]!;
+    const seq = this.mem.f64[this.f0 + COUNT]! + 1;
+    const owner = this.mem.i32[this.i0 + OWNER]!;
     const p =
       nsize <= KMALLOC_MAX_SIZE
         ? this.slab.alloc(SIZE_TO_CLASS[(nsize + 7) >> 3]!, nsize, tag, seq, owner)
@@ -421,7 +520,7 @@ export class PagePool {
       this.failed++;
       return 0;
     }
-    this.mem.f64[COUNT] = seq;
+    this.mem.f64[this.f0 + COUNT] = seq;
     this.account(tag, nsize);
     return p;
   }
@@ -447,7 +546,7 @@ export class PagePool {
 
   private realloc(ptr: number, nsize: number): number {
     const slab = this.slab;
-    const seq = this.mem.f64[COUNT]! + 1;
+    const seq = this.mem.f64[this.f0 + COUNT]! + 1;
     const m = slab.locate(ptr);
     if (m >= 0) {
       const c = slab.cls;
@@ -457,7 +556,7 @@ export class PagePool {
       const tag = k.tag(m);
       if (nsize <= KMALLOC_MAX_SIZE && SIZE_TO_CLASS[(nsize + 7) >> 3] === c) {
         k.resize(m, nsize, seq);
-        this.mem.f64[COUNT] = seq;
+        this.mem.f64[this.f0 + COUNT] = seq;
         this.account(tag, nsize - old);
         return ptr;
       }
@@ -468,13 +567,13 @@ export class PagePool {
           return 0;
         }
         k.resize(m, nsize, seq);
-        this.mem.f64[COUNT] = seq;
+        this.mem.f64[this.f0 + COUNT] = seq;
         this.account(tag, nsize - old);
         return ptr;
       }
       this.heap().copyWithin(np, ptr, ptr + Math.min(old, nsize));
       slab.release(c, s, m);
-      this.mem.f64[COUNT] = seq;
+      this.mem.f64[this.f0 + COUNT] = seq;
       this.account(tag, nsize - old);
       return np;
     }
@@ -491,13 +590,13 @@ export class PagePool {
       // Same or smaller footprint: stay, giving back the tail if any.
       L.shrinkInPlace(p, fp);
     } else if (nsize > KMALLOC_MAX_SIZE && fp !== 0 && L.growInPlace(p, fp)) {
-      // Doubling into a free buddy: no copy, no second block.
+      // Into the free pages right after the block: no copy, no second block.
     } else {
       const np = this.place(nsize, tag, seq, L.owner !== null ? L.owner[p]! : 0);
       if (np !== 0) {
         this.heap().copyWithin(np, ptr, ptr + Math.min(old, nsize));
         L.release(p);
-        this.mem.f64[COUNT] = seq;
+        this.mem.f64[this.f0 + COUNT] = seq;
         this.account(tag, nsize - old);
         return np;
       }
@@ -509,7 +608,7 @@ export class PagePool {
     }
     L.size[p] = nsize;
     L.seq[p] = seq;
-    this.mem.f64[COUNT] = seq;
+    this.mem.f64[this.f0 + COUNT] = seq;
     this.account(tag, nsize - old);
     return ptr;
   }
@@ -523,20 +622,21 @@ export class PagePool {
 
   private account(tag: number, delta: number): void {
     const f = this.mem.f64;
-    if (delta > 0) f[ALLOCATED]! += delta;
-    const u = (f[USED] = f[USED]! + delta);
-    if (u > f[PEAK]!) f[PEAK] = u;
-    f[TYPE_BYTES + (tag >> CATEGORY_SHIFT)]! += delta;
+    if (delta > 0) f[this.f0 + ALLOCATED]! += delta;
+    const u = (f[this.f0 + USED] = f[this.f0 + USED]! + delta);
+    if (u > f[this.f0 + PEAK]!) f[this.f0 + PEAK] = u;
+    f[this.f0 + TYPE_BYTES + (tag >> CATEGORY_SHIFT)]! += delta;
   }
 
   private unaccount(tag: number, size: number): void {
     const f = this.mem.f64;
-    f[USED]! -= size;
-    f[TYPE_BYTES + (tag >> CATEGORY_SHIFT)]! -= size;
+    f[this.f0 + USED]! -= size;
+    f[this.f0 + TYPE_BYTES + (tag >> CATEGORY_SHIFT)]! -= size;
   }
 
   private reserveNull(): void {
     this.reserved = 0;
+    this.scratchPages = 0;
     if (this.base === 0) {
       this.buddy.claim(0, 0);
       this.reserved = 1;
@@ -544,22 +644,22 @@ export class PagePool {
   }
 }
 
-/** A pool memory with its header, lookup tables and page maps written. */
-function initPoolMemory(base: number, pages: number, pageSize: number): PoolMemory {
-  const mapBytes = ((pages + 7) & ~7) + pages * 4;
-  const mem = new PoolMemory(ARENA_START + mapBytes + (1 << 16));
-  const pageClass = mem.alloc(pages);
-  const pageSlot = mem.alloc(pages * 4);
-  if (pageClass === 0 || pageSlot === 0) throw new RangeError(`PagePool: no memory for the page maps of ${pages} pages`);
-  const i32 = mem.i32;
-  i32[H_BASE >> 2] = base | 0;
-  i32[H_PAGES >> 2] = pages;
-  i32[H_SHIFT >> 2] = 31 - Math.clz32(pageSize);
-  i32[H_PAGE_CLASS >> 2] = pageClass;
-  i32[H_PAGE_SLOT >> 2] = pageSlot;
-  mem.u8.set(SIZE_TO_CLASS, SIZE_CLASS_TABLE);
-  mem.u8.set(TAG_FOR_OSIZE, TAG_TABLE);
-  return mem;
+/** Bytes committed at a time, at least: one Wasm page, the unit the image's memory grows by. */
+const COMMIT_STEP_BYTES = 65536;
+
+/** Frees the pool memory blocks of pools collected without dispose(). */
+const leases = new FinalizationRegistry<ArenaLease>((lease) => lease.release());
+
+/** A pool header with its lookup tables written (the page maps are the slab allocator's). */
+function initHeader(lease: ArenaLease, base: number, pageSize: number): number {
+  const header = lease.alloc(HEADER_BYTES);
+  if (header === 0) throw new RangeError('PagePool: no memory for the pool header');
+  const { i32, u8 } = lease.mem;
+  i32[(header + H_BASE) >> 2] = base | 0;
+  i32[(header + H_SHIFT) >> 2] = 31 - Math.clz32(pageSize);
+  u8.set(SIZE_TO_CLASS, header + SIZE_CLASS_TABLE);
+  u8.set(TAG_FOR_OSIZE, header + TAG_TABLE);
+  return header;
 }
 
 const CATEGORY_TAG: Record<LuaTypeName, number> = {

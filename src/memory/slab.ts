@@ -38,7 +38,7 @@
  *    itself; popping fresh[s] advances it (SLUB's lazy freelist).
  *
  * Storage: every list head, per-slab array and per-object record lives in
- * the pool's own memory (pool-memory.ts), viewed from here as typed arrays,
+ * the pools' memory (pool-memory.ts), viewed from here as typed arrays,
  * so the Wasm fast path (wasm/pool-fastpath.wat) runs alloc from a partial
  * slab and release (the full -> partial transition included) on the same
  * structures; what needs the buddy allocator (grow, emptied, shrink) stays
@@ -69,12 +69,14 @@ import {
   D_RECORDS,
   D_SLAB_PAGE,
   H_PAGE_CLASS,
+  H_PAGES,
   H_PAGE_SLOT,
   RECORD_BYTES,
   R_OBJ_NEXT,
   R_SEQ,
   R_SIZE,
   R_TAG,
+  type ArenaLease,
   type PoolMemory,
 } from './pool-memory.js';
 
@@ -162,9 +164,11 @@ export class SlabCache {
   slabs = 0;
 
   private readonly mem: PoolMemory;
+  private readonly lease: ArenaLease;
   private readonly partialIndex: number;
 
-  constructor(index: number, objSize: number, pageSize: number, pages: number, trackOwners: boolean, mem: PoolMemory) {
+  /** `header`: the pool's header address; `pages`: the most the pool can ever commit. */
+  constructor(index: number, objSize: number, pageSize: number, pages: number, trackOwners: boolean, lease: ArenaLease, header: number) {
     this.index = index;
     this.objSize = objSize;
     this.name = slabName(objSize);
@@ -175,8 +179,9 @@ export class SlabCache {
     this.objsPerSlab = Math.floor((pageSize * this.pagesPerSlab) / objSize);
     this.maxSlots = Math.floor(pages / this.pagesPerSlab);
     this.trackOwners = trackOwners;
-    this.mem = mem;
-    this.desc = CLASS_DESC + index * CLASS_DESC_BYTES;
+    this.lease = lease;
+    const mem = (this.mem = lease.mem);
+    this.desc = header + CLASS_DESC + index * CLASS_DESC_BYTES;
     this.partialIndex = (this.desc + D_PARTIAL) >> 2;
     this.freeSlots = new Int32Array(0);
     const d = this.desc >> 2;
@@ -268,21 +273,24 @@ export class SlabCache {
     this.owner = this.trackOwners ? new Uint16Array(buf, i32[d + (D_OWNER >> 2)]!, n) : null;
   }
 
-  /** Doubling growth of the metadata arrays; amortised O(1) per slab. False if out of slots or memory. */
+  /**
+   * Doubling growth of the metadata arrays; amortised O(1) per slab. False if out of slots
+   * or memory. Starts at one slot: an idle kernel uses most classes, a slab or two each.
+   */
   growSlots(): boolean {
     if (this.slotCap >= this.maxSlots) return false;
-    const cap = Math.min(this.maxSlots, Math.max(4, this.slotCap * 2));
+    const cap = Math.min(this.maxSlots, Math.max(1, this.slotCap * 2));
     const ops = this.objsPerSlab;
     const arrays: [field: number, bytes: number, oldBytes: number][] = [
       ...SLAB_ARRAYS.map((f): [number, number, number] => [f, cap * 4, this.slotCap * 4]),
       ...OBJECT_ARRAYS.filter(([f]) => f !== D_OWNER || this.trackOwners).map(([f, b]): [number, number, number] => [f, cap * ops * b, this.slotCap * ops * b]),
     ];
-    const mem = this.mem;
+    const { mem, lease } = this;
     const fresh: number[] = [];
     for (const [, bytes] of arrays) {
-      const addr = mem.alloc(bytes);
+      const addr = lease.alloc(bytes);
       if (addr === 0) {
-        fresh.forEach((a, j) => mem.free(a, arrays[j]![1]));
+        fresh.forEach((a, j) => lease.free(a, arrays[j]![1]));
         return false;
       }
       fresh.push(addr);
@@ -292,7 +300,7 @@ export class SlabCache {
     arrays.forEach(([field, , oldBytes], j) => {
       const old = mem.i32[d + (field >> 2)]!;
       if (oldBytes > 0) mem.u8.copyWithin(fresh[j]!, old, old + oldBytes);
-      mem.free(old, oldBytes);
+      lease.free(old, oldBytes);
       mem.i32[d + (field >> 2)] = fresh[j]!;
     });
     this.freeSlots = resized(this.freeSlots, cap);
@@ -320,9 +328,9 @@ export class SlabCache {
 
 export class SlabAllocator {
   readonly caches: SlabCache[];
-  /** class + 1 for every page of a live slab, 0 elsewhere (a view over the pool memory). */
+  /** class + 1 for every committed page of a live slab, 0 elsewhere (a view over the pool memory). */
   pageClass!: Uint8Array;
-  /** slab slot of every page of a live slab, stale elsewhere (a view over the pool memory). */
+  /** slab slot of every committed page of a live slab, stale elsewhere (a view over the pool memory). */
   pageSlot!: Int32Array;
   /** Out-parameters of locate(): class and slot of the object found. */
   cls = 0;
@@ -332,35 +340,79 @@ export class SlabAllocator {
   private readonly base: number;
   private readonly pageSize: number;
   private readonly shift: number;
-  private readonly limit: number;
+  private limit = 0;
+  private mapPages = 0;
   private readonly mem: PoolMemory;
+  private readonly lease: ArenaLease;
+  private readonly header: number;
+  private readonly more: (pages: number) => boolean;
+  private readonly maxPages: number;
+  private generation = -1;
 
-  /** `mem` must already hold the page maps at the addresses its header names. */
-  constructor(buddy: BuddyAllocator, base: number, pageSize: number, trackOwners: boolean, mem: PoolMemory) {
+  /**
+   * Over the buddy allocator's committed pages, up to `maxPages`; `more(n)` asks the pool
+   * to commit pages for a block of n pages (false: none). The page maps are made here.
+   */
+  constructor(buddy: BuddyAllocator, base: number, pageSize: number, maxPages: number, trackOwners: boolean, lease: ArenaLease, header: number, more: (pages: number) => boolean) {
     this.buddy = buddy;
     this.base = base;
     this.pageSize = pageSize;
     this.shift = 31 - Math.clz32(pageSize);
-    this.limit = buddy.pages * pageSize;
-    this.mem = mem;
-    this.caches = SIZE_CLASSES.map((size, i) => new SlabCache(i, size, pageSize, buddy.pages, trackOwners, mem));
-    this.bindPageMaps();
-    mem.onGrow(() => {
-      this.bindPageMaps();
-      for (const k of this.caches) k.bind();
-    });
+    this.mem = lease.mem;
+    this.lease = lease;
+    this.header = header;
+    this.more = more;
+    this.maxPages = maxPages;
+    this.caches = SIZE_CLASSES.map((size, i) => new SlabCache(i, size, pageSize, maxPages, trackOwners, lease, header));
+    if (!this.commitPages(buddy.pages)) throw new RangeError(`PagePool: no memory for the page maps of ${buddy.pages} pages`);
   }
 
-  private bindPageMaps(): void {
+  /** Rebinds every view if the pool memory grew since they were made; call before using them. */
+  sync(): void {
+    if (this.generation === this.mem.generation) return;
+    this.generation = this.mem.generation;
     const { mem } = this;
     const buf = mem.memory.buffer;
-    const pages = this.buddy.pages;
-    this.pageClass = new Uint8Array(buf, mem.i32[H_PAGE_CLASS >> 2]!, pages);
-    this.pageSlot = new Int32Array(buf, mem.i32[H_PAGE_SLOT >> 2]!, pages);
+    const h = this.header;
+    this.pageClass = new Uint8Array(buf, mem.i32[(h + H_PAGE_CLASS) >> 2]!, this.mapPages);
+    this.pageSlot = new Int32Array(buf, mem.i32[(h + H_PAGE_SLOT) >> 2]!, this.mapPages);
+    for (const k of this.caches) k.bind();
+  }
+
+  /** The buddy allocator now has `pages` committed pages: page maps that cover them (false: no memory). */
+  commitPages(pages: number): boolean {
+    const { mem, lease } = this;
+    const h = this.header;
+    if (pages > this.mapPages) {
+      const cap = Math.min(this.maxPages, Math.max(pages, this.mapPages * 2));
+      const cls = lease.alloc(cap);
+      const slot = cls === 0 ? 0 : lease.alloc(cap * 4);
+      if (slot === 0) {
+        lease.free(cls, cap);
+        return false;
+      }
+      const oldCls = mem.i32[(h + H_PAGE_CLASS) >> 2]!;
+      const oldSlot = mem.i32[(h + H_PAGE_SLOT) >> 2]!;
+      if (this.mapPages > 0) {
+        mem.u8.copyWithin(cls, oldCls, oldCls + this.mapPages);
+        mem.u8.copyWithin(slot, oldSlot, oldSlot + this.mapPages * 4);
+        lease.free(oldCls, this.mapPages);
+        lease.free(oldSlot, this.mapPages * 4);
+      }
+      mem.i32[(h + H_PAGE_CLASS) >> 2] = cls;
+      mem.i32[(h + H_PAGE_SLOT) >> 2] = slot;
+      this.mapPages = cap;
+      this.generation = -1;
+    }
+    this.limit = pages * this.pageSize;
+    mem.i32[(h + H_PAGES) >> 2] = pages;
+    this.sync();
+    return true;
   }
 
   /** Address of a new object of class c carrying the given metadata, or 0. */
   alloc(c: number, size: number, tag: number, seq: number, owner: number): number {
+    this.sync();
     const k = this.caches[c]!;
     let s = k.partial;
     if (s === NIL) {
@@ -384,6 +436,7 @@ export class SlabAllocator {
    * in a slab, inside an object, or already free). Sets cls and slot.
    */
   locate(ptr: number): number {
+    this.sync();
     const off = ptr - this.base;
     if (off < 0 || off >= this.limit) return NIL;
     const p = off >>> this.shift;
@@ -404,6 +457,7 @@ export class SlabAllocator {
 
   /** Frees object m (as found by locate) of slot s in class c. */
   release(c: number, s: number, m: number): void {
+    this.sync();
     const k = this.caches[c]!;
     const ops = k.objsPerSlab;
     const i = m - s * ops;
@@ -418,6 +472,7 @@ export class SlabAllocator {
 
   /** Gives every cached empty slab back to the buddy allocator; returns pages freed. */
   shrink(): number {
+    this.sync();
     let freed = 0;
     for (const k of this.caches) {
       const s = k.empty;
@@ -439,6 +494,7 @@ export class SlabAllocator {
 
   /** Forgets every slab (the buddy allocator is reset by the caller); O(pages). */
   reset(): void {
+    this.sync();
     this.pageClass.fill(0);
     for (const k of this.caches) {
       k.slotHigh = 0;
@@ -451,6 +507,7 @@ export class SlabAllocator {
 
   /** Calls fn(address, class, m) for every live object, in address order per slab. */
   forEachLive(fn: (address: number, k: SlabCache, m: number) => void): void {
+    this.sync();
     for (const k of this.caches) {
       const ops = k.objsPerSlab;
       for (let s = 0; s < k.slotHigh; s++) {
@@ -467,6 +524,7 @@ export class SlabAllocator {
 
   /** Throws on the first inconsistency between lists, counters and tags (tests). */
   checkInvariants(): void {
+    this.sync();
     for (const k of this.caches) {
       const ops = k.objsPerSlab;
       let slabs = 0;
@@ -516,11 +574,14 @@ export class SlabAllocator {
     }
     let page = this.buddy.alloc(k.order);
     if (page === NIL && this.shrink() > 0) page = this.buddy.alloc(k.order);
+    if (page === NIL && this.more(k.pagesPerSlab)) page = this.buddy.alloc(k.order);
     if (page === NIL) return NIL;
     if (k.freeSlotCount > 0) {
       s = k.freeSlots[--k.freeSlotCount]!;
     } else {
-      if (k.slotHigh === k.slotCap && !k.growSlots()) {
+      const grown = k.slotHigh < k.slotCap || k.growSlots();
+      this.sync(); // growing the arrays may have grown the pool memory
+      if (!grown) {
         this.buddy.free(page);
         return NIL;
       }
@@ -542,6 +603,7 @@ export class SlabAllocator {
 
   /** Slab s of k just became empty (here or in the fast path): keep it as the class's spare or free it. */
   emptied(k: SlabCache, s: number): void {
+    this.sync();
     k.unlinkPartial(s);
     if (k.empty === NIL) {
       k.empty = s;

@@ -137,6 +137,8 @@ function describeModule(module: unknown): string {
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
+/** Enough cycles to halve a CallInfo list of any depth the Lua stack allows (LUAI_MAXSTACK) down to nothing. */
+const MAX_GC_CYCLES = 24;
 
 /** What a call gets when the host's JS stack is too deep to make it (read without a call). */
 const ENOMEM = errno.ENOMEM;
@@ -413,15 +415,20 @@ export class Kernel {
   }
 
   /**
-   * Two full collections of L, under the kernel's limits: a finalizer a script planted runs
-   * here, and must not hang the host (a budget error in a finalizer is a warning, as Lua
-   * makes any error there). Every error of the collection itself is ignored.
+   * Full collections of L under the kernel's limits: a finalizer a script planted runs here
+   * and must not hang the host (a budget error in a finalizer is a warning, as Lua makes
+   * any error there). A full cycle frees only every other spare CallInfo of a thread
+   * (luaE_shrinkCI), and the survivors keep their slabs: after a deep recursion one or two
+   * cycles give back almost nothing, so it collects until a cycle frees nothing (log2 of
+   * the depth cycles). Every error of the collection itself is ignored.
    */
   private collect(machine: Machine, L: number): void {
     const { api } = machine.image;
+    const { pool } = machine;
     machine.budget.start();
     machine.fns.protect(L, (L) => {
-      for (let pass = 0; pass < 2; pass++) {
+      for (let pass = 0, before = Infinity; pass < MAX_GC_CYCLES && (pass < 2 || pool.usedBytes < before); pass++) {
+        before = pool.usedBytes;
         api.lua_getfield(L, LUA_REGISTRYINDEX, machine.image.cstring(ORIGINAL_COLLECTGARBAGE));
         api.lua_callk(L, 0, 0, 0, 0);
       }

@@ -3,14 +3,23 @@
  * installed in its function table, and the Lua state (or none between isolate calls).
  * A kernel owns one machine at a time and replaces it whole after a panic.
  *
- * Recycling: a clean shutdown hands the instance and its reserved pool region to the next
- * boot with the same pool geometry, instead of instantiating anew and growing memory by the
- * pool's size (which, for 64 MiB, makes V8 run a full GC: most of a boot's cost). A
- * recycled instance keeps nothing of its past but bytes in free pool pages, which no
- * script can read: Lua initializes every object before a script can see it, and buffers
- * are zero-filled. Invariants: a spare has no Lua state, no anonymous function-table slots
- * and no keyed slots pointing anywhere; at most MAX_SPARES per geometry are kept, and
- * never one that panicked.
+ * Memory: one Wasm memory per kernel, the image's own. The pool's region starts at the
+ * end of the memory the image booted with (page-aligned) and is committed as the state
+ * first needs it: the pool grows the memory (PagePool's commit), so V8 sees only the
+ * pages in use as external memory and no boot makes it collect the whole heap, however
+ * large the pool. The image's own heap (its malloc: a few static strings) stays below the
+ * region: its growth requests (emscripten_resize_heap) are refused from then on, and the
+ * kernel's transfers use the pool's scratch pages instead of that heap, so nothing makes
+ * it grow. The pool's bookkeeping lives in the process's pool memory (src/memory/
+ * pool-memory.ts), which the image cannot address.
+ *
+ * Recycling: a clean shutdown hands the instance (and the memory it has committed) to
+ * the next boot with the same page size, instead of instantiating anew. A recycled
+ * instance keeps nothing of its past but bytes in free pool pages, which no script can
+ * read: Lua initializes every object before a script can see it, and buffers are
+ * zero-filled. Invariants: a spare has no Lua state, no pool, no anonymous function-table
+ * slots and no keyed slots pointing anywhere; at most MAX_SPARES per page size are kept,
+ * never one that panicked, nor one whose pool committed more than MAX_SPARE_COMMITTED.
  */
 import { hostFunctionRef } from '../../wasm/host-function.js';
 import { LuaImage, UNLIMITED_FUEL } from '../../wasm/instance.js';
@@ -46,25 +55,49 @@ interface Spare {
   image: LuaImage;
   strings: LuaStrings;
   poolBase: number;
-  geometry: string;
+  pageSize: number;
   /** Where the image's stdout/stderr go: the log of the kernel using it now. */
   console: { log: KernelLog | null };
   /** Who answers the image's requests for fuel: the budget of the kernel using it now. */
   fuel: { budget: CallBudget | null };
 }
 
-/** Bytes of kernel memory beyond the pool: the image's data, stack, malloc heap and transfer buffers. */
-const IMAGE_OVERHEAD_BYTES = 48 * 1024 * 1024;
-const MAX_SPARES = 2;
-const spares = new Map<string, Spare[]>();
+/** The image's memory before the pool's region: what it booted with, at most this. */
+const IMAGE_MAX_BYTES = 64 * 1024 * 1024;
+/** Free heap the image keeps below the pool for its own mallocs after boot (the kernel's static strings). */
+const IMAGE_HEAP_HEADROOM = 64 * 1024;
+const MAX_SPARES = 1;
+/** A spare keeps what its pool committed: one that committed more is dropped instead, giving its memory back. */
+const MAX_SPARE_COMMITTED = 4 * 1024 * 1024;
+const spares = new Map<number, Spare[]>();
+const WASM_PAGE = 65536;
 const decoder = new TextDecoder();
 
 export function startMachine(options: ResolvedOptions, log: KernelLog, modules: readonly LunatikModule[]): Machine {
   const { pages, pageSize, trackOwners, instructionLimit, timeLimitMs } = options;
-  const spare = spares.get(`${pages}x${pageSize}`)?.pop() ?? newSpare(pages, pageSize);
+  const spare = spares.get(pageSize)?.pop() ?? newSpare(pageSize);
   spare.console.log = log;
-  const { image, strings } = spare;
-  const pool = new PagePool({ base: spare.poolBase, pages, pageSize, heap: () => image.u8, trackOwners });
+  const { image, strings, poolBase } = spare;
+  if (poolBase + pages * pageSize > 2 ** 32) throw new RangeError(`a pool of ${pages} pages of ${pageSize} bytes does not fit a 32-bit image's memory`);
+  const { memory } = image.api;
+  const pool = new PagePool({
+    base: poolBase,
+    pages,
+    pageSize,
+    heap: () => image.u8,
+    trackOwners,
+    commit: (bytes) => {
+      const short = poolBase + bytes - memory.buffer.byteLength;
+      if (short <= 0) return true;
+      try {
+        memory.grow(Math.ceil(short / WASM_PAGE));
+        return true;
+      } catch {
+        return false; // the host refused the memory: the allocation fails, the state gets ENOMEM
+      }
+    },
+  });
+  strings.scratch = (size) => pool.scratch(size);
   const machine: Machine = {
     image,
     strings,
@@ -93,36 +126,37 @@ export function startMachine(options: ResolvedOptions, log: KernelLog, modules: 
   return machine;
 }
 
-/** After a clean lua_close: the instance and its pool region wait for the next boot of the same geometry. */
+/** After a clean lua_close: the pool's bookkeeping is given back, the instance waits for the next boot. */
 export function recycleMachine(machine: Machine): void {
   const { spare } = machine;
-  const list = spares.get(spare.geometry) ?? [];
-  if (list.length >= MAX_SPARES) return;
+  machine.pool.dispose();
+  spare.strings.scratch = null;
+  const list = spares.get(spare.pageSize) ?? [];
+  if (list.length >= MAX_SPARES || spare.image.memoryBytes - spare.poolBase > MAX_SPARE_COMMITTED) return;
   spare.image.functions.clear();
   spare.console.log = null;
   spare.fuel.budget = null;
   spare.image.api.lunatik_fuelstart(UNLIMITED_FUEL);
   list.push(spare);
-  spares.set(spare.geometry, list);
+  spares.set(spare.pageSize, list);
 }
 
-function newSpare(pages: number, pageSize: number): Spare {
+function newSpare(pageSize: number): Spare {
   const console: Spare['console'] = { log: null };
   const fuel: Spare['fuel'] = { budget: null };
-  const image = LuaImage.instantiate({
-    console: (fd, bytes) => console.log?.write(fd === 2 ? 3 : 6, decoder.decode(bytes).replace(/\n$/, '')),
-    maxMemoryBytes: pages * pageSize + pageSize + IMAGE_OVERHEAD_BYTES,
-    refuel: (used) => fuel.budget?.refuel(used) ?? 0,
-  });
-  return { image, strings: new LuaStrings(image), poolBase: reservePool(image, pages, pageSize), geometry: `${pages}x${pageSize}`, console, fuel };
-}
-
-/**
- * Takes the pool's region from the image's own heap, once, page-aligned. The image's
- * malloc never sees it again: from here on the pool alone hands out those pages.
- */
-function reservePool(image: LuaImage, pages: number, pageSize: number): number {
-  const raw = image.api.malloc(pages * pageSize + pageSize);
-  if (raw === 0) throw new RangeError(`the Lua image cannot hold a pool of ${pages} pages of ${pageSize} bytes`);
-  return Math.ceil(raw / pageSize) * pageSize;
+  const host = {
+    console: (fd: 1 | 2, bytes: Uint8Array) => console.log?.write(fd === 2 ? 3 : 6, decoder.decode(bytes).replace(/\n$/, '')),
+    maxMemoryBytes: IMAGE_MAX_BYTES,
+    refuel: (used: number) => fuel.budget?.refuel(used) ?? 0,
+  };
+  const image = LuaImage.instantiate(host);
+  const strings = new LuaStrings(image);
+  // Make the heap hold its headroom now (an allocator keeps a freed top block), then
+  // from here on the image's heap may not grow: the memory above belongs to the pool.
+  const headroom = image.api.malloc(IMAGE_HEAP_HEADROOM);
+  if (headroom === 0) throw new RangeError('the Lua image has no memory for its heap');
+  image.api.free(headroom);
+  const poolBase = Math.ceil(image.memoryBytes / pageSize) * pageSize;
+  host.maxMemoryBytes = poolBase;
+  return { image, strings, poolBase, pageSize, console, fuel };
 }

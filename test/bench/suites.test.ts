@@ -11,6 +11,7 @@ import { run as runKernel } from '../../bench/kernel/index.js';
 import type { Row } from '../../bench/lib/report.js';
 import { run as runThreads } from '../../bench/threads/index.js';
 import { run as runValues } from '../../bench/values/index.js';
+import { run as runDensity } from '../../bench/density/index.js';
 
 function checkRows(t: import('ava').ExecutionContext, rows: Row[], dir: string, name: string): void {
   t.true(rows.length > 0);
@@ -37,4 +38,9 @@ test.serial('threads suite (quick)', async (t) => {
 test.serial('values suite (quick)', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'lunatik-bench-test-'));
   checkRows(t, await runValues({ quick: true, dir }), dir, 'values');
+});
+
+test.serial('density suite (quick)', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'lunatik-bench-test-'));
+  checkRows(t, runDensity({ quick: true, dir }), dir, 'density');
 });

@@ -46,51 +46,68 @@ test('alloc splits, free merges buddies, bad frees change nothing', (t) => {
   b.checkInvariants();
 });
 
-test('shrink, claim and runs', (t) => {
+test('exact runs: first fit, taken and trimmed in place, freed back to maximal blocks', (t) => {
   const b = new BuddyAllocator(3000);
-  const p = b.alloc(6);
-  t.true(b.shrink(p, 2));
-  t.is(b.freePages, 3000 - 4);
-  t.false(b.shrink(p, 3), 'cannot shrink upwards');
+  const fresh = new BuddyAllocator(3000).freeBlocksPerOrder();
+  t.is(b.findFreeRun(2500), 0);
+  t.is(b.findFreeRun(3001), -1, 'more than the region');
+  b.takeRange(0, 2500);
+  t.is(b.freePages, 500);
   b.checkInvariants();
-  t.true(b.free(p));
-  t.deepEqual(b.freeBlocksPerOrder(), new BuddyAllocator(3000).freeBlocksPerOrder());
-
-  const g = new BuddyAllocator(64);
-  const x = g.alloc(2); // 0, buddies 4(o2) 8(o3) 16(o4) 32(o5) free
-  t.is(x, 0);
-  t.true(g.grow(x, 4));
-  t.is(g.freePages, 48);
-  const y = g.alloc(2);
-  t.is(y, 16);
-  t.false(g.grow(x, 5), 'upper buddy partly used');
-  t.false(g.grow(y, 5), 'not the lower buddy at order 4');
-  t.true(g.grow(y, 3), 'page 20 (order 2) is free');
-  g.checkInvariants();
-  t.true(g.free(y));
-  t.true(g.grow(x, 6));
-  t.is(g.freePages, 0);
-  t.false(g.grow(x, 7), 'beyond the region');
-  g.checkInvariants();
-
-  // A free page above is not enough: it must be a whole buddy of the right order.
-  const h = new BuddyAllocator(16);
-  const a = h.alloc(1);
-  const b2 = h.alloc(0);
-  const c3 = h.alloc(0);
-  t.deepEqual([a, b2, c3], [0, 2, 3]);
-  t.true(h.free(b2)); // page 2 free (order 0), page 3 used
-  t.false(h.grow(a, 2));
-  h.checkInvariants();
-
-  const r = b.allocRun(2);
-  t.is(r, 0);
-  t.is(b.allocRun(2), -1, 'no second pair of adjacent order-10 blocks');
-  t.is(b.freePages, 3000 - 2048);
-  t.true(b.free(r));
-  t.true(b.free(r + 1024));
+  t.is(b.findFreeRun(501), -1);
+  t.is(b.findFreeRun(500), 2500, 'the pages right after');
+  b.trimRange(0, 2500, 257);
+  t.is(b.freePages, 3000 - 257, 'the tail given back without moving the head');
+  b.checkInvariants();
+  t.true(b.isFreeRun(257, 2743));
+  t.false(b.isFreeRun(256, 2), 'page 256 is used');
+  b.takeRange(257, 3);
+  t.is(b.findFreeRun(10), 260, 'first fit packs from the bottom');
+  b.freeRange(257, 3);
+  b.freeRange(0, 257);
+  t.deepEqual(b.freeBlocksPerOrder(), fresh, 'every page free: the maximal aligned blocks again');
   b.checkInvariants();
 
+  // A run is found across free blocks of different orders, but not across a used page.
+  const g = new BuddyAllocator(16);
+  const x = g.alloc(0); // 0
+  const y = g.alloc(0); // 1
+  t.deepEqual([x, y], [0, 1]);
+  t.is(g.findFreeRun(14), 2, 'orders 1, 2 and 3 side by side');
+  t.true(g.free(x));
+  t.is(g.findFreeRun(2), 2, 'page 0 alone is too short');
+  g.checkInvariants();
+});
+
+test('takeRange and trimRange keep the buddy invariants for any cut (property)', (t) => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 3000 }), fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 20 }), (pages, ops) => {
+      const b = new BuddyAllocator(pages);
+      const held: [number, number][] = [];
+      for (const [u, v] of ops) {
+        const n = 1 + (u % pages);
+        const q = b.findFreeRun(n);
+        if (q >= 0) {
+          b.takeRange(q, n);
+          held.push([q, n]);
+        } else if (held.length > 0) {
+          const i = v % held.length;
+          const [hq, hn] = held[i]!;
+          const keep = v % hn;
+          b.trimRange(hq, hn, keep);
+          if (keep === 0) held.splice(i, 1);
+          else held[i] = [hq, keep];
+        }
+        b.checkInvariants();
+      }
+      t.is(b.freePages, pages - held.reduce((s, [, n]) => s + n, 0));
+      for (const [q, n] of held) b.freeRange(q, n);
+      t.deepEqual(b.freeBlocksPerOrder(), new BuddyAllocator(pages).freeBlocksPerOrder());
+    }),
+  );
+});
+
+test('claim', (t) => {
   const c = new BuddyAllocator(8);
   t.true(c.claim(0, 0));
   t.false(c.claim(0, 0));
@@ -107,8 +124,6 @@ test('random alloc/free keeps the lists consistent and always merges back', (t) 
         fc.oneof(
           fc.record({ alloc: fc.integer({ min: 0, max: MAX_ORDER }) }),
           fc.record({ free: fc.nat() }),
-          fc.record({ grow: fc.nat(), order: fc.integer({ min: 0, max: MAX_ORDER }) }),
-          fc.record({ shrink: fc.nat(), order: fc.integer({ min: 0, max: MAX_ORDER }) }),
         ),
         { maxLength: 200 },
       ),
@@ -127,19 +142,9 @@ test('random alloc/free keeps the lists consistent and always merges back', (t) 
             }
           } else if (live.length === 0) {
             continue;
-          } else if ('free' in op) {
+          } else {
             const [q] = live.splice(op.free % live.length, 1);
             if (!b.free(q!.p)) throw new Error('free refused');
-          } else if ('grow' in op) {
-            const q = live[op.grow % live.length]!;
-            if (b.grow(q.p, op.order)) {
-              for (const r of live) if (r !== q && r.p < q.p + (1 << op.order) && q.p < r.p + (1 << r.o)) throw new Error('grew over a used block');
-              q.o = op.order;
-            }
-          } else {
-            const q = live[op.shrink % live.length]!;
-            if (b.shrink(q.p, op.order)) q.o = op.order;
-            else if (op.order <= q.o) throw new Error('shrink refused');
           }
           b.checkInvariants();
           if (b.freePages !== pages - live.reduce((n, q) => n + (1 << q.o), 0)) throw new Error('freePages wrong');

@@ -104,3 +104,29 @@ test('soak: many calls end with the same used pages and function-table slots as 
   t.is(report.slotsAtEnd, report.slotsAfterFirstRound);
   t.is(report.leaks, 0);
 });
+
+// As many 1 MiB strings as fit, each kept: how much of the pool a script can really use.
+const FILL_WITH_MIB_STRINGS = `local t = {}
+for i = 1, 1000 do
+  if not pcall(function() t[i] = string.rep(string.char(65 + i % 26), 1 << 20) end) then return i - 1 end
+end`;
+
+test('a 64 MiB pool holds about 63 strings of 1 MiB: large blocks are not rounded to a power of two', (t) => {
+  const kernel = Kernel.boot({ memory: { limit: 64 * MiB } });
+  const fit = Number(kernel.exec(FILL_WITH_MIB_STRINGS).value);
+  // 257 pages each (the string header needs a page beyond 1 MiB): 63 would fill every page,
+  // the state and the one string being built need a little; power-of-two blocks allowed 31.
+  t.true(fit >= 60 && fit <= 63, `${fit} strings`);
+});
+
+test('after a failed deep recursion, gc() gives the memory back: the next call fits as much as on a fresh kernel', (t) => {
+  const kernel = Kernel.boot({ memory: { limit: 64 * MiB } });
+  const fresh = Number(kernel.exec(FILL_WITH_MIB_STRINGS).value);
+  kernel.gc();
+  const overflow = kernel.exec('local function f(n) return 1 + f(n + 1) end return f(1)');
+  // Lua's stack overflow, or the pool running out first: both leave a deep CallInfo list behind.
+  t.true(overflow.rc === -errno.ECANCELED || overflow.rc === -errno.ENOMEM, `${overflow.rc} ${overflow.error}`);
+  const pagesAfter = kernel.gc();
+  t.true(pagesAfter < 64, `${pagesAfter} pages still held`);
+  t.is(Number(kernel.exec(FILL_WITH_MIB_STRINGS).value), fresh);
+});

@@ -101,8 +101,10 @@ class Harness {
       if (info.activeObjects !== info.totalObjects) throw new Error(`refused ${size} bytes with free objects in ${info.name}`);
       order = 31 - Math.clz32(info.pagesPerSlab);
     } else {
+      // Large blocks take their exact page count anywhere: a refusal needs no free block
+      // of the order that would hold it whole (free runs across blocks are not modelled).
       const need = Math.ceil(size / pool.pageSize);
-      if (need > 1 << MAX_ORDER) return; // runs: contiguity is not modelled here
+      if (need > 1 << MAX_ORDER) return;
       order = need <= 1 ? 0 : 32 - Math.clz32(need - 1);
     }
     for (let o = order; o <= MAX_ORDER; o++) {
@@ -139,11 +141,8 @@ class Harness {
     const slabPages = pool.slabinfo().reduce((n, s) => n + s.slabs * s.pagesPerSlab, 0);
     const leaks = pool.leaks();
     const largePages = leaks
-      .filter((l) => l.sizeClass.startsWith('order-'))
-      .reduce((n, l) => {
-        const [, o, runs] = /^order-(\d+)(?:x(\d+))?$/.exec(l.sizeClass)!;
-        return n + (1 << Number(o)) * Number(runs ?? 1);
-      }, 0);
+      .filter((l) => l.sizeClass.startsWith('pages-'))
+      .reduce((n, l) => n + Number(/^pages-(\d+)$/.exec(l.sizeClass)![1]), 0);
     const reserved = pool.base === 0 ? 1 : 0; // page 0 is NULL, never handed out
     if (m.freePages + slabPages + largePages + reserved !== m.totalPages) {
       throw new Error(`free ${m.freePages} + slab ${slabPages} + large ${largePages} + reserved ${reserved} != total ${m.totalPages}`);

@@ -3,6 +3,7 @@
 import test from 'ava';
 import { PagePool, LUA_TSTRING, LUA_TTABLE, LUA_TFUNCTION, LUA_TUSERDATA, LUA_TTHREAD, type LuaTypeName } from '../../src/memory/index.js';
 import { BASE, fill, firstMismatch, makePool, snapshot } from './helpers.js';
+import { POOLS_PER_MEMORY, poolMemoryStats } from '../../src/memory/pool-memory.js';
 
 const heap = (): Uint8Array => new Uint8Array(0);
 
@@ -61,31 +62,31 @@ test('lua_Alloc contract: free, malloc, realloc in place and moving', (t) => {
   pool.checkInvariants();
 });
 
-test('large blocks: order from page count, in-place grow and shrink by splitting', (t) => {
+test('large blocks: exact page count, in-place grow into the pages after, tail given back', (t) => {
   const { pool, mem } = makePool(256);
-  const p = pool.luaAlloc(0, 0, 9000); // 3 pages -> order 2
+  const p = pool.luaAlloc(0, 0, 9000); // 3 pages, not 4
   t.is(p % 4096, 0);
-  t.is(pool.leaks()[0]!.sizeClass, 'order-2');
-  t.is(pool.usedPages(), 4);
+  t.is(pool.leaks()[0]!.sizeClass, 'pages-3');
+  t.is(pool.usedPages(), 3);
   fill(mem, p, 9000, 3);
-  t.is(pool.luaAlloc(p, 9000, 16384), p, 'same footprint: in place');
-  t.is(pool.luaAlloc(p, 16384, 12000), p, 'same footprint: in place');
-  t.is(pool.usedPages(), 4);
-  const r = pool.luaAlloc(p, 12000, 100000); // 25 pages -> order 5
-  t.is(r, p, 'upper buddies free: grows in place');
-  t.is(pool.usedPages(), 32);
-  t.is(pool.luaAlloc(r, 100000, 200000), r, 'order 6: its buddy at page 32 is whole and free');
-  t.is(pool.usedPages(), 64);
-  const blocker = pool.luaAlloc(0, 0, 9000); // lands at page 64, inside the next buddy
-  t.is(blocker, BASE + 64 * 4096);
-  const m = pool.luaAlloc(r, 200000, 300000); // order 7: buddy not free, must move
-  t.is(m, BASE + 128 * 4096);
-  t.is(pool.usedPages(), 128 + 4, 'old block freed after the copy');
+  t.is(pool.luaAlloc(p, 9000, 12288), p, 'same page count: in place');
+  t.is(pool.luaAlloc(p, 12288, 10000), p, 'same page count: in place');
+  t.is(pool.usedPages(), 3);
+  const r = pool.luaAlloc(p, 10000, 100000); // 25 pages
+  t.is(r, p, 'pages after it free: grows in place');
+  t.is(pool.usedPages(), 25);
+  const blocker = pool.luaAlloc(0, 0, 9000); // first fit: right after it
+  t.is(blocker, BASE + 25 * 4096);
+  const m = pool.luaAlloc(r, 100000, 200000); // 49 pages: the next ones are taken, must move
+  t.is(m, BASE + 28 * 4096, 'moved to the lowest free run');
+  t.is(pool.usedPages(), 49 + 3, 'old block freed after the copy');
   t.is(firstMismatch(mem, m, 9000, 3), -1);
+  t.is(pool.luaAlloc(0, 0, 25 * 4096), BASE, 'the hole it left is used again');
+  pool.luaAlloc(BASE, 25 * 4096, 0);
   pool.luaAlloc(blocker, 9000, 0);
-  t.is(pool.luaAlloc(m, 300000, 20000), m, 'smaller footprint: in place');
-  t.is(pool.usedPages(), 8, 'split down to order 3, the tail given back');
-  t.is(pool.leaks()[0]!.sizeClass, 'order-3');
+  t.is(pool.luaAlloc(m, 200000, 20000), m, 'fewer pages: in place');
+  t.is(pool.usedPages(), 5, 'the tail given back');
+  t.is(pool.leaks()[0]!.sizeClass, 'pages-5');
   const s = pool.luaAlloc(m, 20000, 100);
   t.not(s, m, 'back to a slab');
   t.is(firstMismatch(mem, s, 100, 3), -1);
@@ -96,21 +97,35 @@ test('large blocks: order from page count, in-place grow and shrink by splitting
   pool.checkInvariants();
 });
 
-test('requests above one MAX_ORDER block take a run of them', (t) => {
-  const { pool, mem } = makePool(3000); // 2 order-10 blocks + tail
+test('a pool holds as many large blocks as its pages allow: at most a page wasted per block', (t) => {
+  const { pool } = makePool(16384); // 64 MiB
+  const blocks: number[] = [];
+  for (;;) {
+    const p = pool.luaAlloc(0, LUA_TSTRING, (1 << 20) + 24); // a 1 MiB Lua string: 257 pages
+    if (p === 0) break;
+    blocks.push(p);
+  }
+  t.is(blocks.length, Math.floor(16384 / 257), '63, where power-of-two blocks allowed 31');
+  t.is(pool.usedPages(), blocks.length * 257);
+  pool.checkInvariants();
+});
+
+test('requests above one MAX_ORDER block span several buddy blocks', (t) => {
+  const { pool, mem } = makePool(3000);
   const p = pool.luaAlloc(0, LUA_TSTRING, 6 * 1024 * 1024);
   t.not(p, 0);
-  t.is(pool.leaks()[0]!.sizeClass, 'order-10x2');
-  t.is(pool.usedPages(), 2048);
+  t.is(pool.leaks()[0]!.sizeClass, 'pages-1536');
+  t.is(pool.usedPages(), 1536);
   fill(mem, p, 70000, 9);
-  t.is(pool.luaAlloc(0, LUA_TSTRING, 6 * 1024 * 1024), 0, 'only one run fits');
-  t.is(pool.luaAlloc(p, 6 * 1024 * 1024, 3 * 1024 * 1024), p, 'shrinks in place by dropping a block');
-  t.is(pool.usedPages(), 1024);
-  t.is(pool.luaAlloc(p, 3 * 1024 * 1024, 1024 * 1024), p, 'and then by splitting');
+  t.is(pool.luaAlloc(0, LUA_TSTRING, 6 * 1024 * 1024), 0, 'only one fits');
+  t.is(pool.luaAlloc(p, 6 * 1024 * 1024, 3 * 1024 * 1024), p, 'shrinks in place');
+  t.is(pool.usedPages(), 768);
+  t.is(pool.luaAlloc(p, 3 * 1024 * 1024, 1024 * 1024), p, 'and again');
   t.is(pool.usedPages(), 256);
   t.is(firstMismatch(mem, p, 70000, 9), -1);
   t.is(pool.luaAlloc(0, 0, 3000 * 4096 + 1), 0, 'larger than the pool');
-  pool.luaAlloc(p, 1024 * 1024, 0);
+  t.is(pool.luaAlloc(p, 1024 * 1024, 3000 * 4096), p, 'grows in place to the whole pool');
+  pool.luaAlloc(p, 3000 * 4096, 0);
   t.deepEqual(pool.buddyinfo(), makePool(3000).pool.buddyinfo());
   pool.checkInvariants();
 });
@@ -147,25 +162,25 @@ test('budget: a full pool refuses, a failed realloc keeps the old block, frees m
 
 test('a failed large realloc keeps the old block live and intact', (t) => {
   const { pool, mem } = makePool(16);
-  const p = pool.luaAlloc(0, LUA_TUSERDATA, 20000); // order 3
+  const p = pool.luaAlloc(0, LUA_TUSERDATA, 20000); // 5 pages
   fill(mem, p, 20000, 8);
-  const q = pool.luaAlloc(0, 0, 20000); // the other half
+  const q = pool.luaAlloc(0, 0, 40000); // 10 pages right after it
   t.not(q, 0);
-  t.is(pool.luaAlloc(p, 20000, 40000), 0, 'order 4 does not fit next to q');
+  t.is(pool.luaAlloc(p, 20000, 40000), 0, '10 pages do not fit beside q');
   t.is(firstMismatch(mem, p, 20000, 8), -1);
   t.deepEqual(
     pool.leaks().map((l) => [l.address, l.size, l.luaType]),
     [
       [p, 20000, 'userdata'],
-      [q, 20000, 'other'],
+      [q, 40000, 'other'],
     ],
   );
   t.is(pool.meminfo().byType.userdata, 20000);
   t.is(pool.meminfo().failedAllocations, 1);
-  pool.luaAlloc(q, 20000, 0);
-  t.is(pool.luaAlloc(p, 20000, 40000), p, 'once q is gone, grows in place into its free buddy');
-  t.is(pool.usedPages(), 16);
-  t.is(pool.leaks()[0]!.sizeClass, 'order-4');
+  pool.luaAlloc(q, 40000, 0);
+  t.is(pool.luaAlloc(p, 20000, 40000), p, 'once q is gone, grows in place into the pages after it');
+  t.is(pool.usedPages(), 10);
+  t.is(pool.leaks()[0]!.sizeClass, 'pages-10');
   t.is(firstMismatch(mem, p, 20000, 8), -1);
   pool.checkInvariants();
 });
@@ -188,19 +203,19 @@ test('with no room to move, a realloc the block can hold stays in place', (t) =>
 });
 
 test('a large block shrinks in place when the pool has no room to move it', (t) => {
-  const { pool, mem } = makePool(8);
-  const p = pool.luaAlloc(0, 0, 20000); // 5 pages -> order 3: the whole pool
+  const { pool, mem } = makePool(5);
+  const p = pool.luaAlloc(0, 0, 20000); // 5 pages: the whole pool
   t.not(p, 0);
   fill(mem, p, 20000, 4);
   t.is(pool.luaAlloc(p, 20000, 64), p, 'no page for a kmalloc-64 slab: stays');
   t.is(firstMismatch(mem, p, 64, 4), -1);
   t.is(pool.usedPages(), 1, 'but gives back all pages but one');
-  t.is(pool.leaks()[0]!.sizeClass, 'order-0');
+  t.is(pool.leaks()[0]!.sizeClass, 'pages-1');
   t.is(pool.meminfo().usedBytes, 64);
-  const q = pool.luaAlloc(p, 64, 2000);
+  const q = pool.luaAlloc(p, 64, 500);
   t.not(q, p, 'with pages free again, a small block leaves its page for a slab');
   t.is(firstMismatch(mem, q, 64, 4), -1);
-  t.is(pool.leaks()[0]!.sizeClass, 'kmalloc-2k');
+  t.is(pool.leaks()[0]!.sizeClass, 'kmalloc-512');
   t.is(pool.meminfo().failedAllocations, 0);
   pool.checkInvariants();
 });
@@ -263,7 +278,7 @@ test('leak report lists exactly the live blocks with type and sequence', (t) => 
   pool.luaAlloc(b, 56, 0);
   const e = pool.luaAlloc(a, 10, 100); // seq 5, moved to kmalloc-128
   t.deepEqual(pool.leaks(), [
-    { address: c, size: 40000, sizeClass: 'order-4', luaType: 'function', sequence: 3 },
+    { address: c, size: 40000, sizeClass: 'pages-10', luaType: 'function', sequence: 3 },
     { address: d, size: 200, sizeClass: 'kmalloc-256', luaType: 'thread', sequence: 4 },
     { address: e, size: 100, sizeClass: 'kmalloc-128', luaType: 'string', sequence: 5 },
   ]);
@@ -413,4 +428,68 @@ test('text renderers use the /proc layouts', (t) => {
   t.deepEqual(row.split(/\s+/).slice(0, 6), ['kmalloc-128', '1', '32', '128', '32', '1']);
   t.regex(row, / : tunables +0 +0 +0 : slabdata +1 +1 +0$/);
   t.is(si.filter((l) => l.startsWith('kmalloc-')).length, 13);
+});
+
+test('with a commit function, pages are committed as the state first needs them, up to the pool size', (t) => {
+  const memory = new WebAssembly.Memory({ initial: 1 }); // the region starts at 64 KiB, uncommitted
+  const base = 65536;
+  const asked: number[] = [];
+  const commit = (bytes: number): boolean => {
+    asked.push(bytes);
+    const need = base + bytes - memory.buffer.byteLength;
+    if (need > 0) memory.grow(Math.ceil(need / 65536));
+    return true;
+  };
+  const pool = new PagePool({ base, pages: 1024, pageSize: 4096, heap: () => new Uint8Array(memory.buffer), commit });
+  t.is(pool.committedPages, 16, 'one Wasm page to start with');
+  t.is(memory.buffer.byteLength, base + 65536);
+  const small: number[] = [];
+  for (let i = 0; i < 100; i++) small.push(pool.luaAlloc(0, LUA_TTABLE, 64));
+  t.is(pool.committedPages, 16, 'small objects fit the first pages');
+  const big = pool.luaAlloc(0, LUA_TSTRING, 1 << 20); // 256 pages: commits more, at the end
+  t.not(big, 0);
+  t.true(pool.committedPages >= 256 && pool.committedPages < 1024, `${pool.committedPages} pages committed`);
+  t.true(memory.buffer.byteLength >= big + (1 << 20), 'the block lies in committed memory');
+  new Uint8Array(memory.buffer).fill(7, big, big + (1 << 20));
+  t.is(pool.meminfo().totalPages, 1024, 'the budget is the whole pool');
+  t.is(pool.meminfo().freePages, 1024 - pool.usedPages());
+  pool.checkInvariants();
+  // Up to the pool's size, not beyond.
+  const rest: number[] = [];
+  for (let p = pool.luaAlloc(0, 0, 1 << 18); p !== 0; p = pool.luaAlloc(0, 0, 1 << 18)) rest.push(p);
+  t.is(pool.committedPages, 1024);
+  t.true(asked.every((b) => b <= 1024 * 4096));
+  t.is(memory.buffer.byteLength, base + 1024 * 4096);
+  pool.checkInvariants();
+  for (const p of [...small, big, ...rest]) pool.luaAlloc(p, 1, 0);
+  pool.shrink();
+  t.is(pool.usedPages(), 0);
+  pool.checkInvariants();
+});
+
+test('a pool whose memory cannot grow refuses like a full one', (t) => {
+  let allowed = 65536 * 2;
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const commit = (bytes: number): boolean => {
+    if (bytes > allowed) return false;
+    const need = 65536 + bytes - memory.buffer.byteLength;
+    if (need > 0) memory.grow(Math.ceil(need / 65536));
+    return true;
+  };
+  const pool = new PagePool({ base: 65536, pages: 1024, pageSize: 4096, heap: () => new Uint8Array(memory.buffer), commit });
+  t.not(pool.luaAlloc(0, 0, 100000), 0, '25 pages fit the 32 the host allows');
+  t.is(pool.luaAlloc(0, 0, 100000), 0, 'refused: the host gives no more memory');
+  t.is(pool.failedAllocations, 1);
+  allowed = 65536 * 4;
+  t.not(pool.luaAlloc(0, 0, 100000), 0, 'and served once it does');
+  pool.checkInvariants();
+});
+
+test('a pool memory whose pools are all disposed of is dropped: a crowd of pools leaves no peak behind', (t) => {
+  const before = poolMemoryStats().memories;
+  const pools = Array.from({ length: POOLS_PER_MEMORY * 3 }, () => makePool(4).pool);
+  for (const pool of pools) pool.luaAlloc(0, LUA_TTABLE, 64);
+  t.true(poolMemoryStats().memories >= before + 2, 'the pools spread over several memories');
+  for (const pool of pools) pool.dispose();
+  t.true(poolMemoryStats().memories <= before + 1, 'only the memory new pools go to is kept');
 });

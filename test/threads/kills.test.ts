@@ -4,7 +4,8 @@
 // come back to where they were.
 import test from 'ava';
 import { KernelPool, KernelThread, errno } from '../../src/index.js';
-import { SMALL, liveWorkers, osThreads, tick, waitFor } from './helpers.js';
+import { MAX_UNREAPED } from '../../src/sandbox/thread/incarnation.js';
+import { SMALL, execSettled, liveWorkers, osThreads, tick, waitFor } from './helpers.js';
 
 test.serial('100 deadline kills in a row: each caller gets -ETIME or its own value; nothing leaks', async (t) => {
   const threadsBefore = osThreads();
@@ -28,11 +29,33 @@ test.serial('100 deadline kills in a row: each caller gets -ETIME or its own val
     }
     t.is(thread.info().kills, restarts);
     t.true(restarts > 0 && served > 0, `${restarts} restarts, ${served} served`);
-    await waitFor(() => liveWorkers() === 1, 20_000, 'the killed workers to exit');
+    await waitFor(() => liveWorkers() === 2, 20_000, 'the killed workers to exit (the serving worker and its standby remain)');
     if (threadsBefore > 0) t.true(osThreads() <= threadsBefore + 2, `OS threads ${osThreads()} vs ${threadsBefore} before`);
     // 100 leaked workers would hold well over a gigabyte (an isolate and a Wasm memory each).
     const grown = process.memoryUsage().rss - rssAfterSpawn;
     t.true(grown < 256 * 1024 * 1024, `RSS grew by ${grown >> 20} MiB`);
+  } finally {
+    await thread.close();
+  }
+  await waitFor(() => liveWorkers() === 0, 20_000, 'every worker to exit');
+});
+
+test.serial('kills in a synchronous loop do not pile up workers: at most MAX_UNREAPED await the event loop, then calls answer -EBUSY until it turns', async (t) => {
+  const thread = KernelThread.spawn({ ...SMALL, deadlineMs: 10 });
+  try {
+    const result = new Uint8Array(256);
+    let busy = 0;
+    for (let i = 0; i < MAX_UNREAPED * 3; i++) {
+      const rc = thread.sysLua('while true do end', 17, result, result.length);
+      if (rc === -errno.EBUSY) busy++;
+      else if (rc !== -errno.ETIME) t.fail(`kill ${i}: rc ${rc}`);
+      if (liveWorkers() > MAX_UNREAPED + 2) t.fail(`${liveWorkers()} workers alive after kill ${i}`);
+    }
+    t.true(busy > 0, 'the bound was reached');
+    t.regex(Buffer.from(result).toString('utf8', 0, result.indexOf(0)), /wait for the event loop to reap them/);
+    // Once the host yields, the dead workers are reaped and the replacement serves.
+    await waitFor(() => thread.exec('return 1').rc !== -errno.EBUSY, 20_000, 'the replacement to launch');
+    t.deepEqual(execSettled(thread, 'return "served"'), { rc: 6, value: 'served' });
   } finally {
     await thread.close();
   }

@@ -89,3 +89,39 @@ test('close: queued tasks get -ESHUTDOWN, running ones finish, later calls -ESHU
   t.is((await pool.exec('return 1')).rc, -errno.ESHUTDOWN);
   t.true(pool.isClosed);
 });
+
+test('pool isolation: by default a global set by one task is never seen by another, whichever worker runs it', async (t) => {
+  const pool = KernelPool.create({ ...SMALL, threads: 2 });
+  try {
+    t.deepEqual(await pool.exec('secret = "tenant A data" return secret'), { rc: 13, value: 'tenant A data' });
+    const later = await Promise.all(Array.from({ length: 20 }, () => pool.exec('return tostring(secret)')));
+    for (const r of later) t.deepEqual(r, { rc: 3, value: 'nil' });
+    t.is((await pool.exec('return 1', { key: 'a' })).rc, -errno.EINVAL, 'keys need persistent workers');
+  } finally {
+    await pool.close();
+  }
+  t.throws(() => KernelPool.create({ isolate: false }), { message: /persistent/ });
+  t.throws(() => KernelPool.create({ isolate: true, persistent: true }), { message: /persistent/ });
+});
+
+test('persistent pool with keys: all of one key\'s tasks run on one worker and see its globals', async (t) => {
+  const pool = KernelPool.create({ ...SMALL, threads: 2, persistent: true });
+  try {
+    const keys = ['tenant-a', 'tenant-b', 'tenant-c', 42];
+    // Interleaved, concurrent: each key counts its own tasks in a global named after it.
+    const runs = await Promise.all(Array.from({ length: 40 }, (_, i) => {
+      const key = keys[i % keys.length]!;
+      const g = `count_${String(key).replace(/-/g, '_')}`;
+      return pool.exec(`${g} = (${g} or 0) + 1 return ${g}`, { key });
+    }));
+    const last = new Map<string | number, number>();
+    runs.forEach((r, i) => last.set(keys[i % keys.length]!, Number(r.value)));
+    for (const key of keys) t.is(last.get(key), 10, `key ${String(key)} saw all of its 10 tasks`);
+    t.is(pool.info().threads, 2);
+    // Unkeyed tasks of a persistent pool keep globals in whichever worker ran them: not defined which.
+    t.is((await pool.exec('return 1')).rc, 1);
+  } finally {
+    await pool.close();
+  }
+  t.is((await pool.exec('return 1', { key: 'a' })).rc, -errno.ESHUTDOWN);
+});

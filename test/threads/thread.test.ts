@@ -3,7 +3,7 @@
 // code and results crossing through shared memory (and through a message when too big).
 import test from 'ava';
 import { Kernel, KernelThread, errno } from '../../src/index.js';
-import { SMALL, decoder } from './helpers.js';
+import { SMALL, decoder, execSettled, waitFor } from './helpers.js';
 
 const ANSWER_URL = new URL('./fixtures/answer-module.js', import.meta.url).href;
 const NOT_A_MODULE_URL = new URL('./fixtures/not-a-module.js', import.meta.url).href;
@@ -159,4 +159,47 @@ test('close: -ESHUTDOWN afterwards, idempotent, with the leak report', async (t)
   t.is(thread.sysLua('return 1', 8, null, 0), -errno.ESHUTDOWN);
   t.is(thread.exec('return 1').rc, -errno.ESHUTDOWN);
   t.is((await thread.submit('return 1')).rc, -errno.ESHUTDOWN);
+});
+
+test('KernelThread.start boots without blocking the event loop: a 5 ms timer keeps ticking (spawn blocks it)', async (t) => {
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 5);
+  try {
+    const spawned = KernelThread.spawn(SMALL);
+    t.is(ticks, 0, 'spawn holds the event loop for the whole boot');
+    await spawned.close();
+    ticks = 0;
+    const pending = KernelThread.start(SMALL);
+    let resolved = false;
+    void pending.then(() => (resolved = true));
+    const thread = await pending;
+    t.true(resolved);
+    t.true(ticks > 0, 'the timer ticked while the worker booted');
+    t.deepEqual(thread.exec('return 6 * 7'), { rc: 2, value: '42' });
+    await thread.close();
+  } finally {
+    clearInterval(timer);
+  }
+  await t.throwsAsync(KernelThread.start({ deadlineMs: 0 }), { message: /deadlineMs/ });
+  await t.throwsAsync(KernelThread.start({ ...SMALL, modules: ['file:///nonexistent/module.js'] }), { message: /failed to boot/ });
+});
+
+test('kill and replace: after a deadline kill the standby serves the next call, already booted', async (t) => {
+  const thread = await KernelThread.start({ ...SMALL, deadlineMs: 200 });
+  try {
+    await waitFor(() => thread.info().standby, 20_000, 'the standby to boot');
+    const before = thread.info().threadId;
+    t.is(thread.exec('return string.find(("a"):rep(1e4), ".-.-.-.-b$")').rc, -errno.ETIME);
+    t.true(thread.info().ready, 'the replacement had booted before the kill');
+    t.not(thread.info().threadId, before);
+    t.false(thread.info().standby, 'a new standby is booting');
+    t.deepEqual(execSettled(thread, 'return "next call"'), { rc: 9, value: 'next call' });
+    await waitFor(() => thread.info().standby, 20_000, 'the new standby to boot');
+    t.is(thread.info().kills, 1);
+  } finally {
+    await thread.close();
+  }
+  const noStandby = await KernelThread.start({ ...SMALL, standby: false });
+  t.false(noStandby.info().standby);
+  await noStandby.close();
 });

@@ -12,9 +12,11 @@
  * KernelThread, not piscina, serves synchronous calls and per-thread ordering: piscina
  * answers through promises and the host's event loop, and a blocked caller has neither.
  *
- * Each worker keeps one persistent kernel, so globals a task sets stay in the worker that
- * ran it; which worker runs a task is not defined. Give `isolate: true` for tasks that must
- * not see each other's globals.
+ * Isolation: by default each worker's kernel runs every task in a fresh Lua state
+ * (`isolate`), so no task sees globals another left, whichever worker ran it. With
+ * `persistent: true` each worker keeps its own globals from task to task, and the pool is
+ * made of lanes (lanes.ts) instead, so that `exec(code, { key })` can send all of one
+ * key's tasks to the same worker.
  */
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
@@ -25,24 +27,33 @@ import { checkUserArgs } from '../user-copy.js';
 import { uint8View } from '../../../wasm/lua-strings.js';
 import { resolveThreadOptions, type ThreadOptions } from '../thread/options.js';
 import { copyForMessage, epochNow } from '../thread/protocol.js';
+import { Lanes } from './lanes.js';
 import type { PoolTask, PoolWorkerData } from './pool-worker.js';
 import { fromClone } from '../values/clone.js';
 import type { StringMode } from '../values/from-lua.js';
 import type { ValueResult } from '../values/value-calls.js';
 
-export interface PoolOptions extends Omit<ThreadOptions, 'resultBytes' | 'bootTimeoutMs'> {
+export interface PoolOptions extends Omit<ThreadOptions, 'resultBytes' | 'bootTimeoutMs' | 'standby'> {
   /** Worker threads, each with its own kernel (default: os.availableParallelism()). */
   threads?: number;
+  /**
+   * Each worker keeps its globals from task to task (default false: every task runs in a
+   * fresh state). Which worker runs a task without a key is not defined; tasks with the
+   * same key run on the same worker.
+   */
+  persistent?: boolean;
 }
 
 export interface PoolExecOptions {
+  /** With `persistent: true`: all tasks of one key run on the same worker, in order, and see its globals. */
+  key?: string | number;
   /** Aborting it cancels the task: -EINTR; if it runs already, its worker is terminated and replaced. */
   signal?: AbortSignal;
   /** Chunk name in error messages, as Kernel.exec's `name`. */
   name?: string;
 }
 
-export interface PoolEvalOptions extends PoolExecOptions {
+export interface PoolEvalOptions extends Omit<PoolExecOptions, 'key'> {
   /** How Lua strings come back, as Kernel.eval's option. */
   strings?: StringMode;
 }
@@ -74,16 +85,27 @@ export class KernelPool {
   private closed: Promise<void> | null = null;
   private kills = 0;
 
-  private constructor(private readonly piscina: Piscina, private readonly codeSizeLimit: number, private readonly deadlineMs: number) {}
+  /** One of the two: piscina's workers (fresh state per task) or persistent lanes. */
+  private constructor(
+    private readonly piscina: Piscina | null,
+    private readonly lanes: Lanes | null,
+    private readonly codeSizeLimit: number,
+    private readonly deadlineMs: number,
+  ) {}
 
   /** Starts the workers (they boot in the background; tasks wait for them). Throws on bad options. */
   static create(options: PoolOptions = {}): KernelPool {
-    const { threads: requested, ...threadOptions } = options;
-    const resolved = resolveThreadOptions(threadOptions);
+    const { threads: requested, persistent = false, ...threadOptions } = options;
+    if (typeof persistent !== 'boolean') throw new TypeError(`persistent must be a boolean, got ${String(persistent)}`);
+    if (threadOptions.isolate === persistent) {
+      throw new RangeError(`isolate: ${String(threadOptions.isolate)} contradicts persistent: ${String(persistent)} (a pool is isolated unless persistent)`);
+    }
+    const resolved = resolveThreadOptions({ ...threadOptions, isolate: !persistent });
     const threads = requested ?? availableParallelism();
     if (!Number.isSafeInteger(threads) || threads < 1 || threads > 1024) {
       throw new RangeError(`threads must be an integer from 1 to 1024, got ${String(requested)}`);
     }
+    if (persistent) return new KernelPool(null, new Lanes(threads, { ...threadOptions, isolate: false }), resolved.kernel.codeSizeLimit, resolved.deadlineMs);
     const workerData: PoolWorkerData = { image: loadImage(), boot: resolved.boot, modules: resolved.modules };
     const piscina = new Piscina({
       filename: WORKER_FILE,
@@ -95,11 +117,16 @@ export class KernelPool {
     });
     // A worker that fails to boot fails its tasks (reported through exec); nothing else to report.
     piscina.on('error', () => undefined);
-    return new KernelPool(piscina, resolved.kernel.codeSizeLimit, resolved.deadlineMs);
+    return new KernelPool(piscina, null, resolved.kernel.codeSizeLimit, resolved.deadlineMs);
   }
 
-  /** Runs `code` on the first free worker; resolves (never rejects) with what Kernel.exec returns. */
+  /** Runs `code` on the first free worker (its key's, with one); resolves (never rejects) with what Kernel.exec returns. */
   async exec(code: string | Uint8Array, options: PoolExecOptions = {}): Promise<ExecResult> {
+    if (this.down) return failure(-errno.ESHUTDOWN);
+    const { key } = options;
+    if (key !== undefined && typeof key !== 'string' && typeof key !== 'number') return failure(-errno.EINVAL, 'key must be a string or a number');
+    if (this.lanes !== null) return this.lanes.exec(code, options);
+    if (key !== undefined) return failure(-errno.EINVAL, 'keys route tasks to persistent workers: create the pool with persistent: true');
     const task = this.task(code, options.name);
     if (!('code' in task)) return task;
     return this.run(task, options.signal) as Promise<ExecResult>;
@@ -126,6 +153,8 @@ export class KernelPool {
   /** The task for `code`, checked and copied, or the failure that keeps it from running. */
   private task(code: string | Uint8Array, name: string | undefined): PoolTask | ExecResult {
     if (this.down) return failure(-errno.ESHUTDOWN);
+    // Persistent lanes run exec only: their workers answer through KernelThread's work queue.
+    if (this.lanes !== null) return failure(-errno.EINVAL, 'eval and call run on a pool of fresh states; a persistent pool runs exec');
     try {
       const size = typeof code === 'string' ? Buffer.byteLength(code) : uint8View(code)?.length ?? 0;
       const rc = checkUserArgs(code, size, null, 0, this.codeSizeLimit);
@@ -155,7 +184,7 @@ export class KernelPool {
       controller.abort();
     }).then((t) => (timer = t));
     try {
-      return (await this.piscina.run(task, { signal: controller.signal })) as ExecResult | ValueResult;
+      return (await this.piscina!.run(task, { signal: controller.signal })) as ExecResult | ValueResult;
     } catch (e) {
       const started = Atomics.load(flag, 0) === 1;
       if (reason === 'deadline') {
@@ -194,12 +223,13 @@ export class KernelPool {
   close(): Promise<void> {
     if (this.closed !== null) return this.closed;
     this.down = true;
-    this.closed = this.piscina.close({ force: true });
+    this.closed = this.lanes !== null ? this.lanes.close() : this.piscina!.close({ force: true });
     return this.closed;
   }
 
   info(): PoolInfo {
-    return { threads: this.piscina.threads.length, queued: this.piscina.queueSize, kills: this.kills };
+    if (this.lanes !== null) return this.lanes.info();
+    return { threads: this.piscina!.threads.length, queued: this.piscina!.queueSize, kills: this.kills };
   }
 
   get isClosed(): boolean {

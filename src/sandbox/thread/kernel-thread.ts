@@ -6,8 +6,13 @@
  * or the deadline, and the result is copied out like snprintf (copy_to_user). A script
  * that does not return by the deadline, even one stuck inside C where no hook fires,
  * makes the call return -ETIME at the deadline: the worker is terminated and a fresh one
- * with the same options (modules reloaded) replaces it. The host never blocks past the
- * deadline (plus the wake-up), except to wait for a replacement still booting.
+ * with the same options (modules reloaded) replaces it: the standby worker, booted in the
+ * background beforehand (unless `standby: false`), and a new standby starts booting. The
+ * host never blocks past the deadline (plus the wake-up), except to wait for a
+ * replacement still booting (kills faster than a boot).
+ *
+ * start() waits for the first boot with Atomics.waitAsync, so the event loop runs on;
+ * spawn() blocks on it.
  *
  * Asynchronous work (sysLua with a null result and resultSz 0, `submit`) runs on the
  * thread's work queue in submission order, each item under the same deadline counted
@@ -37,7 +42,7 @@ import type { StringMode } from '../values/from-lua.js';
 import type { EvalOptions, ValueOptions, ValueResult } from '../values/value-calls.js';
 import type { LeakRecord } from '../../memory/index.js';
 import { uint8View } from '../../../wasm/lua-strings.js';
-import { Incarnation } from './incarnation.js';
+import { Incarnation, MAX_UNREAPED } from './incarnation.js';
 import { pollUntil, SpinPolicy } from './spin.js';
 import { resolveThreadOptions, type ResolvedThreadOptions, type ThreadOptions } from './options.js';
 import {
@@ -73,6 +78,8 @@ export interface ThreadInfo {
   kills: number;
   /** The current worker's threadId. */
   threadId: number;
+  /** A standby worker has booted and will replace the current one at once after a kill. */
+  standby: boolean;
 }
 
 interface Work {
@@ -107,6 +114,7 @@ interface Payload {
 /** How long a synchronous caller polls for the reply before sleeping in Atomics.wait, at most (µs; see spin.ts). */
 const SPIN_US = 20;
 const encoder = new TextEncoder();
+const NOT_LAUNCHED = `more than ${MAX_UNREAPED} killed kernel threads wait for the event loop to reap them; the replacement starts once the host yields`;
 const NO_BYTES = new Uint8Array(0);
 
 /** Read without a call, for catches that run when the host's JS stack is full. */
@@ -136,8 +144,15 @@ function writeCode(area: Uint8Array, code: UserCode, codeSz: number): void {
   }
 }
 
+/** Atomics.waitAsync (Node 16+; not in the ES2022 lib this project compiles against). */
+const waitAsync = (Atomics as unknown as {
+  waitAsync(array: Int32Array, index: number, value: number, timeout?: number): { async: boolean; value: Promise<string> | string };
+}).waitAsync;
+
 export class KernelThread {
   private inc: Incarnation;
+  /** A worker booting or booted in the background, promoted by the next restart (null: none or disabled). */
+  private standby: Incarnation | null = null;
   private down = false;
   private inCall = false;
   private nextId = 1;
@@ -150,21 +165,52 @@ export class KernelThread {
 
   private constructor(private readonly options: ResolvedThreadOptions) {
     this.inc = this.start();
+    this.startStandby();
   }
 
   /**
-   * Starts a worker, boots its kernel and waits until it serves (tens of ms). Throws on
-   * bad options (as Kernel.boot) or if the kernel cannot boot.
+   * Starts a worker, boots its kernel and waits until it serves (tens of ms), blocking the
+   * event loop meanwhile (start() does not). Throws on bad options (as Kernel.boot) or if
+   * the kernel cannot boot.
    */
   static spawn(options?: ThreadOptions): KernelThread {
     const thread = new KernelThread(resolveThreadOptions(options));
     const inc = thread.inc;
-    const state = inc.waitReady(thread.options.bootTimeoutMs);
+    const state = inc.launched ? inc.waitReady(thread.options.bootTimeoutMs) : 0;
     if (state === 1) return thread;
-    let reason = `no answer within ${thread.options.bootTimeoutMs} ms`;
+    return thread.bootFailed(inc);
+  }
+
+  /**
+   * Starts a worker and resolves once its kernel serves, without blocking the event loop.
+   * Rejects on bad options (as Kernel.boot) or if the kernel cannot boot.
+   */
+  static async start(options?: ThreadOptions): Promise<KernelThread> {
+    const thread = new KernelThread(resolveThreadOptions(options));
+    const inc = thread.inc;
+    const { ctl } = inc.area;
+    const until = Date.now() + thread.options.bootTimeoutMs;
+    // The wait itself does not keep the process alive: the booting worker does, until ready.
+    const keepAlive = setInterval(() => undefined, 2 ** 30);
+    try {
+      // A worker launched late (see Reaping in incarnation.ts) still fills READY: wait for it.
+      while (Atomics.load(ctl, Slot.READY) === 0 && Date.now() < until && !inc.retired) {
+        const wait = waitAsync(ctl, Slot.READY, 0, until - Date.now());
+        if (wait.async) await wait.value;
+      }
+    } finally {
+      clearInterval(keepAlive);
+    }
+    if (Atomics.load(ctl, Slot.READY) === 1 && !inc.retired) return thread;
+    return thread.bootFailed(inc);
+  }
+
+  private bootFailed(inc: Incarnation): never {
+    let reason = inc.launched ? `no answer within ${this.options.bootTimeoutMs} ms` : NOT_LAUNCHED;
     for (let m = inc.take(); m !== undefined; m = inc.take()) if (m.t === 'boot-error') reason = m.message;
-    thread.down = true;
+    this.down = true;
     inc.retire();
+    this.retireStandby();
     throw new Error(`the kernel thread failed to boot: ${reason}`);
   }
 
@@ -276,7 +322,7 @@ export class KernelThread {
     this.closing = closing;
     this.down = true;
     const inc = this.inc;
-    inc.worker.ref();
+    inc.ref();
     if (inc.retired || !inc.ready) {
       // Nothing ran on it yet (still booting) or it is already gone.
       inc.retire();
@@ -311,22 +357,34 @@ export class KernelThread {
       running: running > 0 && this.work.has(running) ? 'work' : running === CLOSING && this.closing !== null ? 'shutdown' : null,
       queued: this.work.size,
       kills: this.kills,
-      threadId: this.inc.worker.threadId,
+      threadId: this.inc.worker?.threadId ?? -1,
+      standby: this.standby !== null && this.standby.ready,
     };
   }
 
   // ---- the worker's life ----
 
+  /** The serving incarnation after a restart: the standby if any (a new one starts booting), else a new one. */
   private start(): Incarnation {
-    const inc = new Incarnation(this.options);
-    inc.port.on('message', (m: FromWorker) => this.onMessage(inc, m));
-    inc.port.unref();
-    inc.worker.once('exit', () => this.onExit(inc));
-    inc.worker.on('error', () => undefined); // reported through 'exit'
+    const standby = this.standby;
+    this.standby = null;
+    const inc = standby ?? this.newIncarnation();
     // Work the previous worker had not finished runs here, in the same order.
     for (const work of this.work.values()) inc.port.postMessage(work.message);
     if (this.work.size > 0) inc.ring();
+    if (standby !== null) this.startStandby();
     return inc;
+  }
+
+  private newIncarnation(): Incarnation {
+    const inc: Incarnation = new Incarnation(this.options, () => this.onExit(inc));
+    inc.port.on('message', (m: FromWorker) => this.onMessage(inc, m));
+    inc.port.unref();
+    return inc;
+  }
+
+  private startStandby(): void {
+    if (this.options.standby && this.standby === null && !this.down) this.standby = this.newIncarnation();
   }
 
   private onMessage(inc: Incarnation, m: FromWorker): void {
@@ -342,6 +400,12 @@ export class KernelThread {
   }
 
   private onExit(inc: Incarnation): void {
+    if (inc === this.standby && !inc.retired) {
+      // The standby died before it was needed (it failed to boot, or its thread crashed).
+      inc.retire();
+      this.standby = null;
+      return;
+    }
     if (inc !== this.inc || inc.retired) return;
     this.drain(inc);
     if (inc !== this.inc || inc.retired) return;
@@ -354,6 +418,7 @@ export class KernelThread {
   private failBoot(message: string): void {
     this.down = true;
     this.inc.retire();
+    this.retireStandby();
     for (const id of [...this.work.keys()]) this.settle(id, -errno.ESHUTDOWN, `the kernel thread could not boot: ${message}`);
     if (this.closing !== null) this.finishClose(null);
   }
@@ -376,6 +441,11 @@ export class KernelThread {
     this.refresh();
   }
 
+  private retireStandby(): void {
+    this.standby?.retire();
+    this.standby = null;
+  }
+
   private finishClose(leaks: LeakRecord[] | null): void {
     const closing = this.closing!;
     if (closing.done) return;
@@ -383,6 +453,7 @@ export class KernelThread {
     for (const id of [...this.work.keys()]) this.settle(id, -errno.ESHUTDOWN, 'the kernel thread was closed');
     const inc = this.inc;
     inc.retire();
+    this.retireStandby();
     this.refresh();
     void inc.exited.then(() => closing.resolve({ rc: 0, leaks: leaks ?? [], killed: leaks === null }));
   }
@@ -476,6 +547,7 @@ export class KernelThread {
     this.inCall = true;
     try {
       const inc = this.inc;
+      if (!inc.launched) return hostReply(-errno.EBUSY, NOT_LAUNCHED);
       if (!inc.ready) {
         const state = inc.waitReady(this.options.bootTimeoutMs);
         if (state === -1) {

@@ -31,6 +31,12 @@ export interface ThreadOptions extends Omit<BootOptions, 'modules'> {
   resultBytes?: number;
   /** How long a call waits for a (re)booting worker before giving up with -EBUSY (default 30 s). */
   bootTimeoutMs?: number;
+  /**
+   * Keep a second worker booted in the background (default true), so that after a kill
+   * the replacement serves at once instead of booting while the next call waits. It costs
+   * a second worker's memory and a boot per kill, off the caller's path.
+   */
+  standby?: boolean;
 }
 
 export interface ResolvedThreadOptions {
@@ -42,6 +48,7 @@ export interface ResolvedThreadOptions {
   codeBytes: number;
   resultBytes: number;
   bootTimeoutMs: number;
+  standby: boolean;
 }
 
 const KiB = 1024;
@@ -60,7 +67,8 @@ function integer(value: unknown, name: string, fallback: number, min: number, ma
 /** Checks a thread's options on the host, with the same errors as Kernel.boot. Throws on bad options. */
 export function resolveThreadOptions(options: ThreadOptions = {}): ResolvedThreadOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('thread options must be an object');
-  const { modules, deadlineMs, resultBytes, bootTimeoutMs, ...boot } = options;
+  const { modules, deadlineMs, resultBytes, bootTimeoutMs, standby, ...boot } = options;
+  if (standby !== undefined && typeof standby !== 'boolean') throw new TypeError(`standby must be a boolean, got ${String(standby)}`);
   checkModuleSpecs(modules);
   const kernel = resolveOptions({ ...boot, modules: [] });
   return {
@@ -71,6 +79,7 @@ export function resolveThreadOptions(options: ThreadOptions = {}): ResolvedThrea
     codeBytes: Math.min(kernel.codeSizeLimit + 1, MAX_CODE_AREA),
     resultBytes: integer(resultBytes, 'resultBytes', 64 * KiB, 16, 256 * MiB),
     bootTimeoutMs: integer(bootTimeoutMs, 'bootTimeoutMs', 30_000, 1, 2 ** 31 - 1),
+    standby: standby ?? true,
   };
 }
 
