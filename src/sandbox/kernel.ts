@@ -261,21 +261,7 @@ export class Kernel {
 
   /** Runs `code` and returns the result as text. */
   exec(code: string | Uint8Array, options: ExecOptions = {}): ExecResult {
-    let entered = false;
-    try {
-      const refused = this.refuseText(code);
-      if (typeof refused !== 'number') return refused;
-      entered = true;
-      const outcome = this.runText(code, refused, options, false);
-      return 'bytes' in outcome ? { rc: outcome.rc, value: decoder.decode(outcome.bytes) } : outcome;
-    } catch {
-      // As in sysLua: the host's JS stack ran out; nothing may be called here.
-      if (entered && this.running) {
-        this.machine = null;
-        this.running = false;
-      }
-      return { rc: -ENOMEM, error: STACK_EXHAUSTED };
-    }
+    return this.runText(code, options, false, (outcome) => ({ rc: outcome.rc, value: decoder.decode(outcome.bytes) }));
   }
 
   /**
@@ -283,13 +269,25 @@ export class Kernel {
    * tables in Lua's literal form. The same limits as exec; a __tostring runs under them.
    */
   show(code: string | Uint8Array, options: ExecOptions = {}): ShowResult {
+    return this.runText(code, options, true, (outcome) => ({ rc: outcome.rc, values: outcome.values ?? [] }));
+  }
+
+  /** exec and show: sysLua's checks, the run, a failure as message (and traceback), or `done` of a success. */
+  private runText<T>(code: string | Uint8Array, options: ExecOptions, all: boolean, done: (outcome: Outcome) => T): T | Failed {
     let entered = false;
     try {
-      const refused = this.refuseText(code);
-      if (typeof refused !== 'number') return refused;
+      if (this.down) return { rc: -errno.ESHUTDOWN, error: strerror(-errno.ESHUTDOWN) };
+      if (this.running) return { rc: -errno.EBUSY, error: strerror(-errno.EBUSY) };
+      const size = typeof code === 'string' ? Buffer.byteLength(code) : uint8Length(code);
+      const rc = checkUserArgs(code, size, null, 0, this.options.codeSizeLimit);
+      if (rc !== 0) return { rc, error: strerror(rc) };
       entered = true;
-      const outcome = this.runText(code, refused, options, true);
-      return 'bytes' in outcome ? { rc: outcome.rc, values: outcome.values ?? [] } : outcome;
+      const outcome = this.run(code, size, chunkName(options.name), { ...options, all });
+      if (outcome.rc >= 0) return done(outcome);
+      const failed: Failed = { rc: outcome.rc, error: decoder.decode(outcome.bytes) || strerror(outcome.rc) };
+      const trace = options.traceback === true ? this.machine?.fns.calls.takeTraceback() : undefined;
+      if (trace !== undefined) failed.traceback = trace;
+      return failed;
     } catch {
       // As in sysLua: the host's JS stack ran out; nothing may be called here.
       if (entered && this.running) {
@@ -298,26 +296,6 @@ export class Kernel {
       }
       return { rc: -ENOMEM, error: STACK_EXHAUSTED };
     }
-  }
-
-  /** exec and show: sysLua's checks; the code's byte size when the call may go ahead. */
-  private refuseText(code: string | Uint8Array): number | Failed {
-    const refused = (rc: number): Failed => ({ rc, error: strerror(rc) });
-    if (this.down) return refused(-errno.ESHUTDOWN);
-    if (this.running) return refused(-errno.EBUSY);
-    const size = typeof code === 'string' ? Buffer.byteLength(code) : uint8Length(code);
-    const rc = checkUserArgs(code, size, null, 0, this.options.codeSizeLimit);
-    return rc !== 0 ? refused(rc) : size;
-  }
-
-  /** exec and show: the run, and a failure as message (and traceback). */
-  private runText(code: string | Uint8Array, size: number, options: ExecOptions, all: boolean): Outcome | Failed {
-    const outcome = this.run(code, size, chunkName(options.name), { ...options, all });
-    if (outcome.rc >= 0) return outcome;
-    const failed: Failed = { rc: outcome.rc, error: decoder.decode(outcome.bytes) || strerror(outcome.rc) };
-    const trace = options.traceback === true ? this.machine?.fns.calls.takeTraceback() : undefined;
-    if (trace !== undefined) failed.traceback = trace;
-    return failed;
   }
 
   /** The kernel log, oldest record first. */
