@@ -143,7 +143,7 @@ const MAX_GC_CYCLES = 24;
 /** What a call gets when the host's JS stack is too deep to make it (read without a call). */
 const ENOMEM = errno.ENOMEM;
 const STACK_OUTCOME: Outcome = Object.freeze({ rc: -ENOMEM, bytes: encoder.encode(STACK_EXHAUSTED) });
-const STACK_EXEC_RESULT: ExecResult = Object.freeze({ rc: -ENOMEM, error: STACK_EXHAUSTED });
+const STACK_EXEC_RESULT: Failed = Object.freeze({ rc: -ENOMEM, error: STACK_EXHAUSTED });
 /** What a kernel shut down without a pool (it had panicked, and nothing booted a new one) shows. */
 const NO_POOL: PoolStatistics = {
   meminfo: () => ({
@@ -285,13 +285,7 @@ export class Kernel {
 
   /** Runs `code` and returns the result as text. */
   exec(code: string | Uint8Array, options: ExecOptions = {}): ExecResult {
-    try {
-      const outcome = this.runText(code, options, false);
-      return 'bytes' in outcome ? { rc: outcome.rc, value: decoder.decode(outcome.bytes) } : outcome;
-    } catch {
-      // As in sysLua: the host's JS stack ran out; nothing may be called here.
-      return STACK_EXEC_RESULT;
-    }
+    return this.runText(code, options, false, (outcome) => ({ rc: outcome.rc, value: decoder.decode(outcome.bytes) }));
   }
 
   /**
@@ -299,28 +293,27 @@ export class Kernel {
    * tables in Lua's literal form. The same limits as exec; a __tostring runs under them.
    */
   show(code: string | Uint8Array, options: ExecOptions = {}): ShowResult {
-    try {
-      const outcome = this.runText(code, options, true);
-      return 'bytes' in outcome ? { rc: outcome.rc, values: outcome.values ?? [] } : outcome;
-    } catch {
-      return STACK_EXEC_RESULT;
-    }
+    return this.runText(code, options, true, (outcome) => ({ rc: outcome.rc, values: outcome.values ?? [] }));
   }
 
-  /** exec and show: the checks of sysLua, the run, and a failure as message (and traceback). */
-  private runText(code: string | Uint8Array, options: ExecOptions, all: boolean): Outcome | Failed {
-    const refused = (rc: number): Failed => ({ rc, error: strerror(rc) });
-    if (this.down) return refused(-errno.ESHUTDOWN);
-    if (this.running) return refused(-errno.EBUSY);
-    const size = typeof code === 'string' ? Buffer.byteLength(code) : uint8Length(code);
-    const rc = checkUserArgs(code, size, null, 0, this.options.codeSizeLimit);
-    if (rc !== 0) return refused(rc);
-    const outcome = this.run(code, size, chunkName(options.name), { ...options, all });
-    if (outcome.rc >= 0) return outcome;
-    const failed: Failed = { rc: outcome.rc, error: decoder.decode(outcome.bytes) || strerror(outcome.rc) };
-    const trace = options.traceback === true ? this.machine?.fns.calls.takeTraceback() : undefined;
-    if (trace !== undefined) failed.traceback = trace;
-    return failed;
+  /** exec and show: sysLua's checks, the run, a failure as message (and traceback), or `done` of a success. */
+  private runText<T>(code: string | Uint8Array, options: ExecOptions, all: boolean, done: (outcome: Outcome) => T): T | Failed {
+    try {
+      if (this.down) return { rc: -errno.ESHUTDOWN, error: strerror(-errno.ESHUTDOWN) };
+      if (this.running) return { rc: -errno.EBUSY, error: strerror(-errno.EBUSY) };
+      const size = typeof code === 'string' ? Buffer.byteLength(code) : uint8Length(code);
+      const rc = checkUserArgs(code, size, null, 0, this.options.codeSizeLimit);
+      if (rc !== 0) return { rc, error: strerror(rc) };
+      const outcome = this.run(code, size, chunkName(options.name), { ...options, all });
+      if (outcome.rc >= 0) return done(outcome);
+      const failed: Failed = { rc: outcome.rc, error: decoder.decode(outcome.bytes) || strerror(outcome.rc) };
+      const trace = options.traceback === true ? this.machine?.fns.calls.takeTraceback() : undefined;
+      if (trace !== undefined) failed.traceback = trace;
+      return failed;
+    } catch {
+      // As in sysLua: the host's JS stack ran out; nothing may be called here.
+      return STACK_EXEC_RESULT;
+    }
   }
 
   /**

@@ -5,10 +5,10 @@
  * After setup: the globals are exactly the base library minus dofile/loadfile, with
  * load/collectgarbage/rawset/print/warn replaced, plus coroutine, table, string, math and
  * utf8 as read-only proxies. Their real tables are reachable only as the proxies' __index,
- * as the upvalue of their __pairs iterator, as the string metatable's __index, all behind
- * __metatable = false, and in registry._LOADED (where Lua's error messages look functions
- * up by name), which scripts cannot reach: no value a script can get (from pairs, next,
- * rawget, select, error values) is ever a real library table.
+ * as the upvalue of their __pairs iterator, and as the string metatable's __index, all
+ * behind __metatable = false: no value a script can get (from pairs, next, rawget,
+ * select, error values) is ever a real library table. The registry's _LOADED holds them
+ * too, where Lua's error messages look functions up by name; scripts cannot reach it.
  */
 import type { LuaImage } from '../../wasm/instance.js';
 import { LUA_OK, LUA_REGISTRYINDEX } from '../../wasm/lua-api.js';
