@@ -43,18 +43,26 @@ export class FromLua {
    * starts at `[i]` (0-based, the caller names the root).
    */
   readAll(L: number, first: number, last: number, strings: StringMode): unknown[] {
+    this.begin(strings);
+    const values = new Array<unknown>(last - first + 1);
+    for (let i = first; i <= last; i++) values[i - first] = this.value(L, i, i - first);
+    return values;
+  }
+
+  /** Starts a conversion (its limits count from here) of values read one by one with value(). */
+  begin(strings: StringMode): void {
     this.entries = 0;
     if (this.open.length !== 0) this.open.length = 0;
     this.bytes = strings === 'bytes';
-    const values = new Array<unknown>(last - first + 1);
-    for (let i = first; i <= last; i++) {
-      try {
-        values[i - first] = this.read(L, i, 1);
-      } catch (e) {
-        throw e instanceof CrossError ? e.at(indexStep(i - first)) : e;
-      }
+  }
+
+  /** The value at absolute index `idx`, the `position`th of the conversion (its path starts at `[position]`). */
+  value(L: number, idx: number, position: number): unknown {
+    try {
+      return this.read(L, idx, 1);
+    } catch (e) {
+      throw e instanceof CrossError ? e.at(indexStep(position)) : e;
     }
-    return values;
   }
 
   /** The value at absolute index `idx`; a table there is at nesting level `level`. */
