@@ -98,11 +98,8 @@ export class ValueCalls {
 
   eval(code: unknown, args: unknown, options: unknown): ValueResult {
     try {
-      const gate = this.core.gate();
-      if (gate !== 0) return failed(gate);
-      const size = typeof code === 'string' ? Buffer.byteLength(code) : uint8Length(code);
-      const rc = checkUserArgs(code, size, null, 0, this.core.options.codeSizeLimit);
-      if (rc !== 0) return failed(rc);
+      const size = this.admit(code);
+      if (size < 0) return failed(size);
       this.readOptions(options, true);
       this.size = size;
       return this.enter(this.evalBody, code, args);
@@ -121,6 +118,15 @@ export class ValueCalls {
     } catch (e) {
       return this.rejected(e);
     }
+  }
+
+  /** The byte size of `code` when a call may start with it, else the errno (-ESHUTDOWN, -EBUSY, sysLua's code checks). */
+  private admit(code: unknown): number {
+    const gate = this.core.gate();
+    if (gate !== 0) return gate;
+    const size = typeof code === 'string' ? Buffer.byteLength(code) : uint8Length(code);
+    const rc = checkUserArgs(code, size, null, 0, this.core.options.codeSizeLimit);
+    return rc !== 0 ? rc : size;
   }
 
   /** Runs a body with the call's target and arguments in the fields it reads (only after the gate said yes: calls never overlap). */
@@ -160,11 +166,8 @@ export class ValueCalls {
 
   load(code: unknown, options: unknown): LoadResult {
     try {
-      const gate = this.core.gate();
-      if (gate !== 0) return failed(gate);
-      const size = typeof code === 'string' ? Buffer.byteLength(code) : uint8Length(code);
-      const rc = checkUserArgs(code, size, null, 0, this.core.options.codeSizeLimit);
-      if (rc !== 0) return failed(rc);
+      const size = this.admit(code);
+      if (size < 0) return failed(size);
       this.readOptions(options, true);
       const { chunkName } = this;
       // The handle keeps its own copy of the source: a new state (isolate mode, or after a
