@@ -184,7 +184,12 @@ function sequence(array: unknown[], keys: (number | bigint | string)[], values: 
 function record(array: unknown[], keys: (number | bigint | string)[], values: unknown[]): Record<string, unknown> {
   const result = Object.create(null) as Record<string, unknown>;
   for (let i = 0; i < array.length; i++) result[i + 1] = array[i];
-  for (let i = 0; i < keys.length; i++) result[keyString(keys[i]!)] = values[i];
+  for (let i = 0; i < keys.length; i++) {
+    const key = keyString(keys[i]!);
+    // 1 and "1", or two strings whose invalid bytes both read as U+FFFD: one would be lost.
+    if (Object.hasOwn(result, key)) throw invalid(`two keys read as ${JSON.stringify(key)}`);
+    result[key] = values[i];
+  }
   return result;
 }
 
