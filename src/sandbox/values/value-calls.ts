@@ -77,6 +77,8 @@ const DEFAULT_CHUNK = '=sysLua';
 const isProxy = types.isProxy;
 /** Arguments of one call at most: a Lua stack holds a million slots, and a sparse array must not make us loop for ever. */
 const MAX_ARGS = 100_000;
+/** The scratch copy of the arguments is kept between calls up to this size. */
+const MAX_KEPT_ARGS = 64;
 const SOURCE_PREVIEW = 60;
 const decoder = new TextDecoder();
 
@@ -327,8 +329,9 @@ export class ValueCalls {
       if (e instanceof CrossError) return failed(e.rc, e.message('args'));
       throw e;
     } finally {
-      // Drop the references (without shrinking the array, which costs more than this loop).
-      for (let i = 0; i < this.argCount; i++) this.args[i] = undefined;
+      // Drop the references (without shrinking a small array, which costs more than this loop).
+      if (this.argCount > MAX_KEPT_ARGS) this.args = [];
+      else for (let i = 0; i < this.argCount; i++) this.args[i] = undefined;
     }
     if (status !== LUA_OK) return this.core.failure(machine, L, status);
     status = machine.image.api.lua_pcallk(L, this.argCount, LUA_MULTRET, 0, 0, 0);
