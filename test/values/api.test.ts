@@ -119,7 +119,7 @@ test('load: after a panic rebuilt the state, a handle compiles its source again'
   t.deepEqual(fn!.call([3]), { rc: 1, values: [4] });
   t.is(pk.lastStats!.allocations, 0, 'kept again in the new state: nothing compiled');
   t.is(fn!.release(), 0);
-  t.deepEqual(pk.shutdown(), { leaks: [] });
+  t.deepEqual(pk.shutdown(), { rc: 0, leaks: [] });
 });
 
 test('load: a syntax error is -ENOEXEC and no handle', (t) => {
@@ -133,7 +133,7 @@ test('load: in isolate mode the handle compiles its source in each fresh state',
   t.deepEqual(fn!.call(['a']), { rc: 2, values: [1, 'a'] });
   t.deepEqual(fn!.call(['b']), { rc: 2, values: [1, 'b'] });
   t.is(fn!.release(), 0);
-  t.deepEqual(iso.shutdown(), { leaks: [] });
+  t.deepEqual(iso.shutdown(), { rc: 0, leaks: [] });
 });
 
 test('load: handles not released by shutdown are in the shutdown report', (t) => {

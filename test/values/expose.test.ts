@@ -114,7 +114,7 @@ test('exposed functions exist in isolate mode\'s fresh states, and expose/unexpo
   t.deepEqual(k.eval('return twice(4)'), { rc: 1, values: [8] }, 'a fresh state has it again');
   t.is(k.unexpose('twice'), 0);
   t.deepEqual(k.eval('return twice'), { rc: 1, values: [null] });
-  t.deepEqual(k.shutdown(), { leaks: [] });
+  t.deepEqual(k.shutdown(), { rc: 0, leaks: [] });
 });
 
 test('an exposed global is set raw: a script\'s __newindex on _G does not run', (t) => {

@@ -31,7 +31,7 @@
 import { receiveMessageOnPort } from 'node:worker_threads';
 import { copyToUser, checkUserArgs, type UserCode, type UserResult } from '../user-copy.js';
 import { errno, strerror } from '../errno.js';
-import type { CallStats, ExecResult, ShutdownReport } from '../kernel.js';
+import { STACK_EXHAUSTED, type CallStats, type ExecResult, type ShutdownReport } from '../kernel.js';
 import { fromClone } from '../values/clone.js';
 import type { StringMode } from '../values/from-lua.js';
 import type { EvalOptions, ValueOptions, ValueResult } from '../values/value-calls.js';
@@ -109,6 +109,10 @@ const SPIN_US = 20;
 const encoder = new TextEncoder();
 const NO_BYTES = new Uint8Array(0);
 
+/** Read without a call, for catches that run when the host's JS stack is full. */
+const ENOMEM = errno.ENOMEM;
+const ECANCELED = errno.ECANCELED;
+
 function execResult(rc: number, text: string): ExecResult {
   return rc >= 0 ? { rc, value: text } : { rc, error: text || strerror(rc) };
 }
@@ -178,8 +182,9 @@ export class KernelThread {
       const reply = this.request(Kind.SYSLUA, code, codeSz, resultSz, undefined);
       copyToUser(result, resultSz, reply.bytes);
       return reply.rc;
-    } catch {
-      return -errno.ECANCELED;
+    } catch (e) {
+      // A RangeError here is the host's JS stack running out, as in Kernel.sysLua; no calls.
+      return e instanceof RangeError ? -ENOMEM : -ECANCELED;
     }
   }
 
@@ -194,7 +199,8 @@ export class KernelThread {
       const reply = this.request(Kind.EXEC, code, size, 0, options.name);
       return execResult(reply.rc, reply.text);
     } catch (e) {
-      return execResult(-errno.ECANCELED, e instanceof Error ? e.message : String(e));
+      // As in sysLua; the host's stack may be too full even to describe the error.
+      return e instanceof RangeError ? { rc: -ENOMEM, error: STACK_EXHAUSTED } : { rc: -ECANCELED, error: e instanceof Error ? e.message : 'host error' };
     }
   }
 
@@ -378,7 +384,7 @@ export class KernelThread {
     const inc = this.inc;
     inc.retire();
     this.refresh();
-    void inc.exited.then(() => closing.resolve({ leaks: leaks ?? [], killed: leaks === null }));
+    void inc.exited.then(() => closing.resolve({ rc: 0, leaks: leaks ?? [], killed: leaks === null }));
   }
 
   // ---- asynchronous work ----

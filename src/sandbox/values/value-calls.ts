@@ -56,9 +56,16 @@ export interface HandleRecord {
   source: string;
 }
 
+/** What a handle's call and release go through (the kernel's guarded entries). */
+export interface HandleOwner {
+  call(handle: LoadedFunction, args: unknown, options: unknown): ValueResult;
+  release(handle: LoadedFunction): number;
+}
+
 /** What the value bridge needs of the kernel. */
 export interface KernelCore {
   readonly options: ResolvedOptions;
+  readonly handles: HandleOwner;
   /** 0 when a call may start, else -ESHUTDOWN or -EBUSY. */
   gate(): number;
   /** The machine in use, or null before the first call or after a panic. */
@@ -179,7 +186,7 @@ export class ValueCalls {
         const L = this.core.state(machine);
         const status = this.core.load(machine, source, source.length, chunkName);
         if (status !== LUA_OK) return this.core.failure(machine, L, status);
-        const handle = new LoadedFunction(this, source, chunkName);
+        const handle = new LoadedFunction(this.core.handles, source, chunkName);
         if (!this.core.options.isolate) {
           const made = this.reference(machine, L);
           if (made.rc < 0) return made;
@@ -381,17 +388,26 @@ export class ValueCalls {
     this.chunkName = DEFAULT_CHUNK;
     if (options === undefined || options === null) return;
     if (typeof options !== 'object') throw invalid('must be an object');
-    const { strings, name } = options as { strings?: unknown; name?: unknown };
+    let strings: unknown;
+    let name: unknown;
+    try {
+      ({ strings, name } = options as { strings?: unknown; name?: unknown });
+    } catch (e) {
+      throw invalid(`reading it threw ${describeThrown(e)}`);
+    }
     if (strings !== undefined && strings !== 'text' && strings !== 'bytes') throw invalid(`strings must be 'text' or 'bytes', got ${String(strings)}`);
     if (name !== undefined && (!named || typeof name !== 'string')) throw invalid(named ? 'name must be a string' : 'has no name here');
     this.strings = strings ?? 'text';
     if (name !== undefined) this.chunkName = `=${name}`;
   }
 
-  /** Something threw on the way in (the caller's options object, most likely): an answer, not an exception. */
+  /**
+   * A bad options object is an answer; anything else thrown here is the host's JS stack
+   * running out, for the kernel's last catch (the call may have left the state mid-call).
+   */
   private rejected(e: unknown): ValueResult {
     if (e instanceof CrossError) return failed(e.rc, e.message('options'));
-    return failed(-errno.EINVAL, describeThrown(e));
+    throw e;
   }
 }
 
@@ -403,11 +419,11 @@ export class LoadedFunction {
   released = false;
 
   /** @internal */
-  constructor(private readonly owner: ValueCalls, readonly source: Uint8Array, readonly chunkName: string) {}
+  constructor(private readonly owner: HandleOwner, readonly source: Uint8Array, readonly chunkName: string) {}
 
   /** Calls the function with `args` as its `...`; the same results and errnos as kernel.eval. Never throws. */
   call(args?: readonly unknown[], options?: ValueOptions): ValueResult {
-    return this.owner.callLoaded(this, args, options);
+    return this.owner.call(this, args, options);
   }
 
   /** Frees the function: 0, or -EBUSY while the kernel runs a call. Idempotent. */
