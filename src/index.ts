@@ -17,7 +17,13 @@ export { ImageMismatchError, setCompileStrategy, imageCompileInfo, type CompileS
 export {
   KernelThread, type ThreadOptions, type SubmitOptions, type ThreadShutdownReport, type ThreadInfo,
 } from './sandbox/thread/kernel-thread.js';
-export { KernelPool, type PoolOptions, type PoolExecOptions, type PoolInfo } from './sandbox/pool/kernel-pool.js';
+export {
+  KernelPool, type PoolOptions, type PoolExecOptions, type PoolEvalOptions, type PoolCallOptions, type PoolInfo,
+} from './sandbox/pool/kernel-pool.js';
+export type {
+  ValueResult, ValueOptions, EvalOptions, LoadResult, LoadedFunction, HandleRecord,
+} from './sandbox/values/value-calls.js';
+export type { HostFunction } from './sandbox/values/exposed.js';
 
 let defaultKernel: Kernel | undefined;
 

@@ -28,7 +28,7 @@ import { ModuleLoader, applyModule, declareModule, readModule, undeclareModule, 
 import type { LunatikModule } from '../bindings/module.js';
 import { checkUserArgs, copyFromUser, copyToUser, withoutTrailingNul, type UserCode, type UserResult } from './user-copy.js';
 import {
-  ValueCalls, type EvalOptions, type HandleRecord, type LoadResult, type ValueOptions, type ValueResult,
+  ValueCalls, type EvalOptions, type HandleRecord, type LoadedFunction, type LoadResult, type ValueOptions, type ValueResult,
 } from './values/value-calls.js';
 import type { HostFunction } from './values/exposed.js';
 
@@ -80,7 +80,11 @@ export interface CallStats {
   allocatedBytes: number;
   /** The most the state held at once during the call. */
   peakBytes: number;
-  wallTimeMs: number;
+  /**
+   * Wall-clock time of a sysLua or exec call. The value bridge's calls (eval, call,
+   * fn.call) leave it out: reading the clock twice costs about as much as such a call.
+   */
+  wallTimeMs?: number;
 }
 
 export interface ShutdownReport {
@@ -165,6 +169,9 @@ function outcome(rc: number, message: string): Outcome {
   return { rc, bytes: encoder.encode(message) };
 }
 
+/** The value bridge's entries (Kernel.bridge); those from RELEASE on answer a bare errno. */
+const enum Bridge { EVAL, CALL, LOAD, CALL_LOADED, RELEASE, EXPOSE, UNEXPOSE }
+
 export class Kernel {
   private machine: Machine | null = null;
   private running = false;
@@ -172,7 +179,7 @@ export class Kernel {
   private readonly workQueue: Uint8Array[] = [];
   private readonly modules = new ModuleLoader();
   /** The last call's cost, filled in place (a call allocates no record for it); lastStats copies it. */
-  private readonly stats: CallStats = { instructions: 0, allocations: 0, allocatedBytes: 0, peakBytes: 0, wallTimeMs: 0 };
+  private readonly stats: CallStats = { instructions: 0, allocations: 0, allocatedBytes: 0, peakBytes: 0, wallTimeMs: undefined };
   private costed = false;
   /** The pool's statistics at shutdown. */
   private final: PoolStatistics | null = null;
@@ -188,9 +195,13 @@ export class Kernel {
     this.log = new KernelLog(options.logCapacity);
     this.values = new ValueCalls({
       options,
+      handles: {
+        call: (handle, args, options) => this.bridge(Bridge.CALL_LOADED, handle, args, options) as ValueResult,
+        release: (handle) => this.bridge(Bridge.RELEASE, handle) as number,
+      },
       gate: () => (this.down ? -errno.ESHUTDOWN : this.running ? -errno.EBUSY : 0),
       current: () => this.machine,
-      enter: (body, failed, exhausted) => this.enter(body, failed, exhausted),
+      enter: (body, failed, exhausted) => this.enter(body, failed, exhausted, false),
       load: (machine, code, codeSz, chunkName) => this.loadChunk(machine, code, codeSz, chunkName),
       state: (machine) => this.state(machine),
       failure: (machine, L, status) => {
@@ -323,17 +334,17 @@ export class Kernel {
    * (a value that cannot cross) and -E2BIG (past limits.valueDepth or valueEntries). Never throws.
    */
   eval(code: string | Uint8Array, args?: readonly unknown[], options?: EvalOptions): ValueResult {
-    return this.values.eval(code, args, options);
+    return this.bridge(Bridge.EVAL, code, args, options) as ValueResult;
   }
 
   /** Calls the global function `name`, or `a.b.c` through tables (raw lookups); not a function: -ENOENT. As eval otherwise. */
   call(name: string, args?: readonly unknown[], options?: ValueOptions): ValueResult {
-    return this.values.call(name, args, options);
+    return this.bridge(Bridge.CALL, name, args, options) as ValueResult;
   }
 
   /** Compiles `code` once: `fn.call(args?, options?)` runs it again and again, `fn.release()` frees it. Never throws. */
   load(code: string | Uint8Array, options?: { name?: string }): LoadResult {
-    return this.values.load(code, options);
+    return this.bridge(Bridge.LOAD, code, options) as LoadResult;
   }
 
   /**
@@ -342,12 +353,33 @@ export class Kernel {
    * error. 0, or -EINVAL, -ENOMEM, -EBUSY, -ESHUTDOWN.
    */
   expose(name: string, fn: HostFunction): number {
-    return this.values.expose(name, fn);
+    return this.bridge(Bridge.EXPOSE, name, fn) as number;
   }
 
   /** Removes an exposed function (its global becomes nil): 0, or -ENOENT, -EBUSY, -ESHUTDOWN. */
   unexpose(name: string): number {
-    return this.values.unexpose(name);
+    return this.bridge(Bridge.UNEXPOSE, name) as number;
+  }
+
+  /**
+   * Every entry of the value bridge, behind the same last catch as sysLua's: only the host's
+   * JS stack running out gets there, and nothing may be called in it (see the header).
+   */
+  private bridge(op: Bridge, a: unknown, b?: unknown, c?: unknown): ValueResult | LoadResult | number {
+    try {
+      switch (op) {
+        case Bridge.EVAL: return this.values.eval(a, b, c);
+        case Bridge.CALL: return this.values.call(a, b, c);
+        case Bridge.LOAD: return this.values.load(a, b);
+        case Bridge.CALL_LOADED: return this.values.callLoaded(a as LoadedFunction, b, c);
+        case Bridge.RELEASE: return this.values.release(a as LoadedFunction);
+        case Bridge.EXPOSE: return this.values.expose(a, b);
+        default: return this.values.unexpose(a);
+      }
+    } catch {
+      // The host's JS stack ran out outside enter (which drops a state cut mid-call): no calls here.
+      return op >= Bridge.RELEASE ? -ENOMEM : STACK_EXEC_RESULT;
+    }
   }
 
   /** The kernel log, oldest record first. */
@@ -363,7 +395,7 @@ export class Kernel {
     if (this.running) return { rc: -errno.EBUSY, leaks: [] };
     this.down = true;
     this.workQueue.length = 0;
-    // Listed only when there are some: a clean shutdown's report stays { leaks: [] }.
+    // Listed only when there are some: a clean shutdown's report stays { rc: 0, leaks: [] }.
     const unreleased = this.values.shutdown();
     const handles = unreleased.length > 0 ? { handles: unreleased } : {};
     const machine = this.machine;
@@ -378,7 +410,7 @@ export class Kernel {
     } catch (e) {
       this.log.write(KERN_EMERG, `kernel panic during shutdown: ${errorMessage(e)}`);
       this.final = machine.pool.snapshot();
-      return { rc: 0, leaks: machine.pool.leaks() };
+      return { rc: 0, leaks: machine.pool.leaks(), ...handles };
     }
     this.final = machine.pool.snapshot();
     const leaks = machine.pool.leaks();
@@ -499,12 +531,13 @@ export class Kernel {
    * One call into the machine, whatever it does (`body`): the busy flag, the call's stats,
    * a panic, and endCall are handled here for every kind of call. Never throws: when the
    * host's JS stack runs out, even in enterOnce's own error handling, the call answers
-   * `exhausted`, and the state, which may have been cut mid-call, is dropped.
+   * `exhausted`, and the state, which may have been cut mid-call, is dropped. `timed`:
+   * measure wallTimeMs.
    */
-  private enter<T>(body: (machine: Machine) => T, failed: (rc: number, message: string) => T, exhausted: T): T {
+  private enter<T>(body: (machine: Machine) => T, failed: (rc: number, message: string) => T, exhausted: T, timed = true): T {
     this.running = true;
     try {
-      const result = this.enterOnce(body, failed);
+      const result = this.enterOnce(body, failed, timed);
       this.running = false;
       return result;
     } catch {
@@ -515,9 +548,9 @@ export class Kernel {
     }
   }
 
-  private enterOnce<T>(body: (machine: Machine) => T, failed: (rc: number, message: string) => T): T {
+  private enterOnce<T>(body: (machine: Machine) => T, failed: (rc: number, message: string) => T, timed: boolean): T {
     let machine: Machine | null = null;
-    const started = performance.now();
+    const started = timed ? performance.now() : 0;
     try {
       machine = this.machine ??= this.startMachine();
       const { pool } = machine;
@@ -532,7 +565,7 @@ export class Kernel {
         stats.allocations = pool.allocationCount - allocationsBefore;
         stats.allocatedBytes = pool.allocatedBytes - allocatedBefore;
         stats.peakBytes = pool.peakBytes;
-        stats.wallTimeMs = performance.now() - started;
+        stats.wallTimeMs = timed ? performance.now() - started : undefined;
         this.costed = true;
       }
     } catch (e) {

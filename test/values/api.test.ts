@@ -109,6 +109,19 @@ test('load: compile once, call many times, release', (t) => {
   t.like(fn.call([1, 2]), { rc: -errno.ENOENT });
 });
 
+test('load: after a panic rebuilt the state, a handle compiles its source again', (t) => {
+  const pk = Kernel.boot();
+  const { fn } = pk.load('local n = ... return n + 1');
+  t.deepEqual(fn!.call([1]), { rc: 1, values: [2] });
+  // What the kernel does when the image breaks: drop the machine; the next call boots a new one.
+  (pk as unknown as { panic(e: unknown): string }).panic(new Error('simulated'));
+  t.deepEqual(fn!.call([2]), { rc: 1, values: [3] });
+  t.deepEqual(fn!.call([3]), { rc: 1, values: [4] });
+  t.is(pk.lastStats!.allocations, 0, 'kept again in the new state: nothing compiled');
+  t.is(fn!.release(), 0);
+  t.deepEqual(pk.shutdown(), { rc: 0, leaks: [] });
+});
+
 test('load: a syntax error is -ENOEXEC and no handle', (t) => {
   t.deepEqual(Object.keys(k.load('return +')).sort(), ['error', 'rc']);
   t.like(k.load('return +'), { rc: -errno.ENOEXEC });
