@@ -35,7 +35,12 @@ export const POOL_FASTPATH: BytesModule = {
   ],
 };
 
-const ALL = [BUFFER_ACCESS, POOL_FASTPATH];
+export const INTEGER_ACCESS: BytesModule = {
+  bytesPath: 'wasm/integer-access.bytes.ts',
+  modules: [{ wat: 'wasm/integer-access.wat', constant: 'INTEGER_ACCESS_WASM' }],
+};
+
+const ALL = [BUFFER_ACCESS, POOL_FASTPATH, INTEGER_ACCESS];
 
 /** The binary wat2wasm makes of a .wat (repository-relative path; canonical LEBs, no names section). */
 export async function assemble(wat: string): Promise<Uint8Array> {

@@ -299,6 +299,11 @@ export function bufferModule(options: BufferModuleOptions = {}): LunatikModule {
         const start = ud + BUFFER_HEADER_BYTES;
         return ctx.lua.image.u8.subarray(start, start + bufferSize(ctx.lua.image, ud));
       });
+      // A Uint8Array crossing into Lua becomes a buffer.
+      ctx.fromBytes((L, bytes) => {
+        const start = pushBuffer(ctx.lua, L, bytes.length, false);
+        ctx.lua.image.u8.set(bytes, start);
+      });
     },
   };
 }

@@ -46,6 +46,12 @@ export interface ModuleContext {
    * metatable of its time.
    */
   result(encode: (L: number, idx: number) => Uint8Array | null): void;
+  /**
+   * Makes a Uint8Array that crosses into Lua (an argument of eval or call, a host function's
+   * result) a value of this module instead of a string: `push` pushes a new one holding a
+   * copy of the bytes. It runs in protected mode and may raise Lua's memory error.
+   */
+  fromBytes(push: (L: number, bytes: Uint8Array) => void): void;
 }
 
 export interface LunatikModule {

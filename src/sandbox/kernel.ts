@@ -20,6 +20,10 @@ import { ORIGINAL_COLLECTGARBAGE, openState, StateMemoryError } from './state.js
 import { ModuleLoader, applyModule, declareModule, undeclareModule, unapplyModule, type ModuleInfo } from './modules.js';
 import type { LunatikModule } from '../bindings/module.js';
 import { checkUserArgs, copyFromUser, copyToUser, withoutTrailingNul, type UserCode, type UserResult } from './user-copy.js';
+import {
+  ValueCalls, type EvalOptions, type HandleRecord, type LoadResult, type ValueOptions, type ValueResult,
+} from './values/value-calls.js';
+import type { HostFunction } from './values/exposed.js';
 
 export interface ExecResult {
   /** sysLua's return value: the result's byte length, or a negative errno. */
@@ -46,6 +50,8 @@ export interface CallStats {
 export interface ShutdownReport {
   /** Blocks still allocated after the state closed (empty on a clean shutdown), kmemleak-style. */
   leaks: LeakRecord[];
+  /** Functions from kernel.load never released (they went away with the state); absent when there are none. */
+  handles?: HandleRecord[];
 }
 
 interface Outcome {
@@ -67,6 +73,10 @@ function describeModule(module: unknown): string {
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
+function outcome(rc: number, message: string): Outcome {
+  return { rc, bytes: encoder.encode(message) };
+}
+
 export class Kernel {
   private machine: Machine | null = null;
   private running = false;
@@ -76,10 +86,26 @@ export class Kernel {
   private stats: CallStats | null = null;
   private workScheduled = false;
   private resultLength = 0;
+  /** The pool's failed allocations when the running call's state was ready (failure() tells memory errors by them). */
+  private failedBefore = 0;
   readonly log: KernelLog;
+
+  private readonly values: ValueCalls;
 
   private constructor(private readonly options: ResolvedOptions) {
     this.log = new KernelLog(options.logCapacity);
+    this.values = new ValueCalls({
+      options,
+      gate: () => (this.down ? -errno.ESHUTDOWN : this.running ? -errno.EBUSY : 0),
+      current: () => this.machine,
+      enter: (body, failed) => this.enter(body, failed),
+      load: (machine, code, codeSz, chunkName) => this.loadChunk(machine, code, codeSz, chunkName),
+      state: (machine) => this.state(machine),
+      failure: (machine, L, status) => {
+        const { rc, bytes } = this.failure(machine, L, status, status === LUA_OK ? '' : machine.results.message(L), this.failedBefore);
+        return { rc, error: decoder.decode(bytes) || strerror(rc) };
+      },
+    });
   }
 
   /** Boots a kernel synchronously: instance, state and libraries. Throws on bad options. */
@@ -169,6 +195,40 @@ export class Kernel {
     return outcome.rc >= 0 ? { rc: outcome.rc, value: text } : { rc: outcome.rc, error: text || strerror(outcome.rc) };
   }
 
+  /**
+   * Runs `code` with `args` as its `...` and returns its values (DESIGN.md's mapping). The
+   * chunk cache applies: the same source with new arguments never compiles again.
+   * `{ rc, values?, error? }`: rc is the number of values, or sysLua's errnos plus -EINVAL
+   * (a value that cannot cross) and -E2BIG (past limits.valueDepth or valueEntries). Never throws.
+   */
+  eval(code: string | Uint8Array, args?: readonly unknown[], options?: EvalOptions): ValueResult {
+    return this.values.eval(code, args, options);
+  }
+
+  /** Calls the global function `name`, or `a.b.c` through tables (raw lookups); not a function: -ENOENT. As eval otherwise. */
+  call(name: string, args?: readonly unknown[], options?: ValueOptions): ValueResult {
+    return this.values.call(name, args, options);
+  }
+
+  /** Compiles `code` once: `fn.call(args?, options?)` runs it again and again, `fn.release()` frees it. Never throws. */
+  load(code: string | Uint8Array, options?: { name?: string }): LoadResult {
+    return this.values.load(code, options);
+  }
+
+  /**
+   * Makes `fn` the global function `name` in Lua (in every state, isolate mode's too):
+   * arguments and its return value cross by the same mapping, what it throws becomes a Lua
+   * error. 0, or -EINVAL, -ENOMEM, -EBUSY, -ESHUTDOWN.
+   */
+  expose(name: string, fn: HostFunction): number {
+    return this.values.expose(name, fn);
+  }
+
+  /** Removes an exposed function (its global becomes nil): 0, or -ENOENT, -EBUSY, -ESHUTDOWN. */
+  unexpose(name: string): number {
+    return this.values.unexpose(name);
+  }
+
   /** The kernel log, oldest record first. */
   dmesg(): LogRecord[] {
     return this.log.read();
@@ -179,20 +239,23 @@ export class Kernel {
     if (this.down) return { leaks: [] };
     this.down = true;
     this.workQueue.length = 0;
+    // Listed only when there are some: a clean shutdown's report stays { leaks: [] }.
+    const unreleased = this.values.shutdown();
+    const handles = unreleased.length > 0 ? { handles: unreleased } : {};
     const machine = this.machine;
     this.machine = null;
-    if (machine === null) return { leaks: [] };
+    if (machine === null) return { leaks: [], ...handles };
     if (machine.L !== 0) {
       try {
         machine.image.api.lua_close(machine.L);
       } catch (e) {
         this.log.write(KERN_EMERG, `kernel panic during shutdown: ${errorMessage(e)}`);
-        return { leaks: machine.pool.leaks() };
+        return { leaks: machine.pool.leaks(), ...handles };
       }
     }
     const leaks = machine.pool.leaks();
     recycleMachine(machine);
-    return { leaks };
+    return { leaks, ...handles };
   }
 
   /**
@@ -272,11 +335,20 @@ export class Kernel {
   private openState(machine: Machine): number {
     return openState(machine.image, machine.allocFn, machine.fns, machine.budget !== null, (L) => {
       for (const module of this.modules.modules) applyModule(module.name, machine, L);
+      this.values.applyExposed(machine, L);
     });
   }
 
   /** Loads and runs the first codeSz bytes of `code`; never throws. */
   private run(code: UserCode, codeSz: number, chunkName: string): Outcome {
+    return this.enter((machine) => this.execute(machine, code, codeSz, chunkName), outcome);
+  }
+
+  /**
+   * One call into the machine, whatever it does (`body`): the busy flag, the call's stats,
+   * a panic, and endCall are handled here for every kind of call; never throws.
+   */
+  private enter<T>(body: (machine: Machine) => T, failed: (rc: number, message: string) => T): T {
     this.running = true;
     let machine: Machine | null = null;
     const started = performance.now();
@@ -287,7 +359,7 @@ export class Kernel {
       const allocationsBefore = pool.allocationCount;
       pool.resetPeak();
       try {
-        return this.execute(machine, code, codeSz, chunkName);
+        return body(machine);
       } finally {
         this.stats = {
           instructions: machine.budget?.instructionsCharged,
@@ -298,8 +370,8 @@ export class Kernel {
         };
       }
     } catch (e) {
-      if (e instanceof StateMemoryError) return { rc: -errno.ENOMEM, bytes: encoder.encode(e.message) };
-      return this.panic(e);
+      if (e instanceof StateMemoryError) return failed(-errno.ENOMEM, e.message);
+      return failed(-errno.ECANCELED, this.panic(e));
     } finally {
       try {
         if (machine !== null && this.machine === machine) this.endCall(machine);
@@ -314,16 +386,38 @@ export class Kernel {
    * Anything thrown up to here (a trap, a Lua panic, a JS stack overflow that cut through
    * Wasm frames) leaves the instance untrustworthy: drop it whole; the next call boots anew.
    */
-  private panic(e: unknown): Outcome {
+  private panic(e: unknown): string {
     this.machine = null;
     const message = `kernel panic: ${errorMessage(e)}; the Lua state was discarded`;
     this.log.write(KERN_EMERG, message);
-    return { rc: -errno.ECANCELED, bytes: encoder.encode(message) };
+    return message;
   }
 
   private execute(machine: Machine, code: UserCode, codeSz: number, chunkName: string): Outcome {
+    let status = this.loadChunk(machine, code, codeSz, chunkName);
+    const L = machine.L;
+    // Armed until endCall: a result's __tostring runs under the same limits as the script.
+    machine.budget?.start(L);
+    if (status === LUA_OK) status = machine.image.api.lua_pcallk(L, 0, 1, 0, 0, 0);
+    // A coroutine that hit the limit only made its resume fail: the main thread may have
+    // returned normally since. Exceeding is -ETIME however the script ended.
+    if (machine.budget?.limitExceeded) return outcome(-errno.ETIME, machine.budget.message);
+    if (status === LUA_OK) {
+      const value = machine.results.result(L);
+      if ('bytes' in value) return { rc: value.bytes.length, bytes: value.bytes };
+      if ('invalid' in value) return outcome(-errno.EINVAL, value.invalid);
+      return this.failure(machine, L, LUA_ERRRUN, value.failed, this.failedBefore);
+    }
+    return this.failure(machine, L, status, machine.results.message(L), this.failedBefore);
+  }
+
+  /**
+   * Copies the code in, opens the state if there is none, and loads the code as text (from
+   * the chunk cache when the name is the default one): returns the status, with the
+   * function or the error message on top of the stack.
+   */
+  private loadChunk(machine: Machine, code: UserCode, codeSz: number, chunkName: string): number {
     const { image, strings } = machine;
-    const { api } = image;
     let ptr: number;
     let length: number;
     let key: string | null = null;
@@ -340,35 +434,26 @@ export class Kernel {
       length = codeSz;
       if (length <= MAX_CACHED_SOURCE && cache !== null) key = ChunkCache.key(latin1(image.u8, ptr, length));
     }
-    if (ptr === 0) return { rc: -errno.ENOMEM, bytes: encoder.encode('not enough memory to copy the code in') };
+    if (ptr === 0) throw new StateMemoryError('not enough memory to copy the code in');
     length = withoutTrailingNul(image.u8, ptr, length);
 
-    if (machine.L === 0) machine.L = this.openState(machine);
-    const L = machine.L;
-    const failedBefore = machine.pool.failedAllocations;
+    const L = this.state(machine);
     const cached = key === null ? undefined : cache!.get(key);
-    let status: number;
     if (cached !== undefined) {
-      api.lua_rawgeti(L, LUA_REGISTRYINDEX, cached);
-      status = LUA_OK;
-    } else {
-      const name = chunkName === '=sysLua' ? machine.chunkName : image.cstring(chunkName);
-      status = api.luaL_loadbufferx(L, ptr, length, name, machine.textMode);
-      if (status === LUA_OK && key !== null && cache!.wanted(key)) this.cacheChunk(machine, cache!, L, key);
+      image.api.lua_rawgeti(L, LUA_REGISTRYINDEX, cached);
+      return LUA_OK;
     }
-    // Armed until endCall: a result's __tostring runs under the same limits as the script.
-    machine.budget?.start(L);
-    if (status === LUA_OK) status = api.lua_pcallk(L, 0, 1, 0, 0, 0);
-    // A coroutine that hit the limit only made its resume fail: the main thread may have
-    // returned normally since. Exceeding is -ETIME however the script ended.
-    if (machine.budget?.limitExceeded) return { rc: -errno.ETIME, bytes: encoder.encode(machine.budget.message) };
-    if (status === LUA_OK) {
-      const value = machine.results.result(L);
-      if ('bytes' in value) return { rc: value.bytes.length, bytes: value.bytes };
-      if ('invalid' in value) return { rc: -errno.EINVAL, bytes: encoder.encode(value.invalid) };
-      return this.failure(machine, L, LUA_ERRRUN, value.failed, failedBefore);
-    }
-    return this.failure(machine, L, status, machine.results.message(L), failedBefore);
+    const name = chunkName === '=sysLua' ? machine.chunkName : image.cstring(chunkName);
+    const status = image.api.luaL_loadbufferx(L, ptr, length, name, machine.textMode);
+    if (status === LUA_OK && key !== null && cache!.wanted(key)) this.cacheChunk(machine, cache!, L, key);
+    return status;
+  }
+
+  /** The call's Lua state, opened now if there is none (isolate mode); notes the allocation failures so far. */
+  private state(machine: Machine): number {
+    if (machine.L === 0) machine.L = this.openState(machine);
+    this.failedBefore = machine.pool.failedAllocations;
+    return machine.L;
   }
 
   /** The errno of a failed call: the limits first, then memory (even if the script rethrew the error), then the status. */

@@ -14,7 +14,7 @@ import { Lua, type Binding } from '../bindings/lua.js';
 import { isWasmCFunction, type KernelServices, type LuaFunction, type LunatikModule, type ModuleContext } from '../bindings/module.js';
 import { errno } from './errno.js';
 import type { KernelFunctions } from './kernel-functions.js';
-import type { ResultConverter, ResultEncoder } from './result.js';
+import type { BytesPusher, ResultConverter, ResultEncoder } from './result.js';
 import { makeReadonly } from './state.js';
 
 export interface ModuleInfo {
@@ -30,6 +30,7 @@ interface Declared {
   libraries: Map<string, Map<string, number>>;
   types: Map<string, { metamethods: Map<string, number>; methods: Map<string, number> }>;
   encoders: ResultEncoder[];
+  pushers: BytesPusher[];
 }
 
 /** One image as the loader sees it. */
@@ -128,12 +129,17 @@ function contextFor(module: LunatikModule, host: ModuleHost, declared: Declared 
       declared.encoders.push(encode);
       host.results.encoders.push(encode);
     },
+    fromBytes(push) {
+      if (declared === null) return;
+      declared.pushers.push(push);
+      host.results.pushers.push(push);
+    },
   };
 }
 
 /** Runs the module's init against this image and records what it declared. */
 export function declareModule(module: LunatikModule, host: ModuleHost): void {
-  const declared: Declared = { functions: new Map(), libraries: new Map(), types: new Map(), encoders: [] };
+  const declared: Declared = { functions: new Map(), libraries: new Map(), types: new Map(), encoders: [], pushers: [] };
   module.init(contextFor(module, host, declared));
   host.declared.set(module.name, declared);
 }
@@ -146,6 +152,8 @@ export function undeclareModule(module: LunatikModule, host: ModuleHost, stub: W
   if (declared === undefined) return;
   const encoders = host.results.encoders;
   for (const encoder of declared.encoders) encoders.splice(encoders.indexOf(encoder), 1);
+  const pushers = host.results.pushers;
+  for (const pusher of declared.pushers) pushers.splice(pushers.indexOf(pusher), 1);
   const keys = [
     ...declared.functions.keys(),
     ...[...declared.libraries].flatMap(([lib, fns]) => [...fns.keys()].map((f) => `${lib}.${f}`)),

@@ -32,6 +32,10 @@ export interface BootOptions {
      * __gc never reaches the hook; KernelThread's deadlineMs is the hard one.
      */
     timeMs?: number;
+    /** Nesting levels of tables a value crossing the boundary may have (eval/call/expose); deeper gives -E2BIG (default 100, at most 1000). */
+    valueDepth?: number;
+    /** Table entries one conversion may create or read; more gives -E2BIG (default 1,000,000). */
+    valueEntries?: number;
   };
   log?: {
     /** Kernel log ring buffer size in bytes (default 64 KiB). */
@@ -48,6 +52,8 @@ export interface ResolvedOptions {
   codeSizeLimit: number;
   instructionLimit: number | undefined;
   timeLimitMs: number | undefined;
+  valueDepth: number;
+  valueEntries: number;
   logCapacity: number;
 }
 
@@ -81,6 +87,9 @@ export function resolveOptions(options: BootOptions = {}): ResolvedOptions {
     codeSizeLimit: integerOption(options.limits?.codeSize, 'limits.codeSize', MiB, 1, 256 * MiB),
     instructionLimit: optionalInteger(options.limits?.instructions, 'limits.instructions', 1, Number.MAX_SAFE_INTEGER),
     timeLimitMs: optionalInteger(options.limits?.timeMs, 'limits.timeMs', 1, 2 ** 31),
+    // Conversions recurse once per level on the JS stack: 1000 levels stay far from its end.
+    valueDepth: integerOption(options.limits?.valueDepth, 'limits.valueDepth', 100, 1, 1000),
+    valueEntries: integerOption(options.limits?.valueEntries, 'limits.valueEntries', 1_000_000, 1, 2 ** 26),
     logCapacity: integerOption(options.log?.capacity, 'log.capacity', 64 * 1024, 1024, 256 * MiB),
   };
 }

@@ -21,9 +21,14 @@ const EMPTY = new Uint8Array(0);
 /** Turns a userdata into result bytes (e.g. a buffer's raw bytes), or returns null if it is not its kind. */
 export type ResultEncoder = (L: number, idx: number) => Uint8Array | null;
 
+/** Pushes bytes coming from JavaScript as a module's userdata (a `buffer`); runs in protected mode. */
+export type BytesPusher = (L: number, bytes: Uint8Array) => void;
+
 export class ResultConverter {
   private readonly convertFn: number;
   readonly encoders: ResultEncoder[] = [];
+  /** Modules' ways to make a Uint8Array a Lua value (the value bridge uses the last one loaded). */
+  readonly pushers: BytesPusher[] = [];
 
   constructor(private readonly image: LuaImage, private readonly strings: LuaStrings) {
     const { api } = image;
