@@ -13,8 +13,8 @@ const LIBS: Record<LayoutName, readonly string[]> = {
   'file-layout': ['params', 'stripe'],
   'flex-files': ['params', 'stripe'],
   raid5: ['params'],
-  crush: ['params', 'hash', 'log2'],
-  ring: ['params', 'hash'],
+  crush: ['params', 'hash', 'log2', 'objects'],
+  ring: ['params', 'hash', 'objects'],
 };
 
 // From dist/examples/layouts/ back to the sources, which tsc does not copy.
@@ -22,6 +22,11 @@ const SCRIPTS = new URL('../../../examples/layouts/scripts/', import.meta.url);
 
 function read(path: string): string {
   return readFileSync(fileURLToPath(new URL(path, SCRIPTS)), 'utf8');
+}
+
+/** A helper of scripts/lib/ (its local functions), for tests that compare it with TypeScript. */
+export function libScript(name: 'hash' | 'log2' | 'objects' | 'params' | 'stripe'): string {
+  return read(`lib/${name}.lua`);
 }
 
 const cache = new Map<LayoutName, string>();

@@ -27,15 +27,14 @@ export function hash3(a: number, b: number, c: number): number {
  * two replace the shifts that would wrap at 32 bits here.
  */
 export function log2fix(x: number): number {
-  let n = 0;
-  while (x >> (n + 1) !== 0) n++;
+  const n = 31 - Math.clz32(x);
   let y = Math.floor((x * 65536) / 2 ** n);
-  let r = n * 65536;
+  let r = n << 16;
   for (let bit = 15; bit >= 0; bit--) {
     y = Math.floor((y * y) / 65536);
     if (y >= 0x20000) {
-      y = Math.floor(y / 2);
-      r += 2 ** bit;
+      y >>>= 1;
+      r |= 1 << bit;
     }
   }
   return r;

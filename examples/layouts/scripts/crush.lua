@@ -28,33 +28,24 @@ return function(p, devices)
     return best
   end
 
-  return function(offset, length)
-    local lists = {}
-    for r = 1, replicas do lists[r] = {} end
-    local pos, stop, m = offset, offset + length, 0
-    while pos < stop do
-      local obj = pos // objsize
-      local len = (obj + 1) * objsize - pos
-      if len > stop - pos then len = stop - pos end
-      local key = hash3(file, obj, 0)
-      local taken = {}
-      for r = 0, replicas - 1 do
-        local pick
-        for attempt = 0, 49 do
-          local i = straw2(key, r + attempt * replicas)
-          if not taken[i] then pick = i break end
-        end
-        if pick == nil then
-          pick = 1
-          while taken[pick] do pick = pick + 1 end
-        end
-        taken[pick] = true
-        local list = lists[r + 1]
-        list[m + 1], list[m + 2], list[m + 3] = ids[pick], pos, len
+  local function place(obj)
+    local key = hash3(file, obj, 0)
+    local chosen, taken = {}, {}
+    for r = 0, replicas - 1 do
+      local pick
+      for attempt = 0, 49 do
+        local i = straw2(key, r + attempt * replicas)
+        if not taken[i] then pick = i break end
       end
-      m = m + 3
-      pos = pos + len
+      if pick == nil then
+        pick = 1
+        while taken[pick] do pick = pick + 1 end
+      end
+      taken[pick] = true
+      chosen[r + 1] = ids[pick]
     end
-    return table.unpack(lists, 1, replicas)
-  end, { mirrors = replicas }
+    return chosen
+  end
+
+  return objectLayout(objsize, replicas, place)
 end

@@ -22,35 +22,25 @@ return function(p, devices)
   for i = 1, #entries do points[i], owner[i] = entries[i][1], entries[i][2] end
   local size = #points
 
-  return function(offset, length)
-    local lists = {}
-    for r = 1, replicas do lists[r] = {} end
-    local pos, stop, m = offset, offset + length, 0
-    while pos < stop do
-      local obj = pos // objsize
-      local len = (obj + 1) * objsize - pos
-      if len > stop - pos then len = stop - pos end
-      local h = hash3(file, obj, 1)
-      local lo, hi = 1, size + 1
-      while lo < hi do
-        local mid = (lo + hi) // 2
-        if points[mid] < h then lo = mid + 1 else hi = mid end
-      end
-      if lo > size then lo = 1 end
-      local seen, got = {}, 0
-      while got < replicas do
-        local id = owner[lo]
-        if not seen[id] then
-          seen[id] = true
-          got = got + 1
-          local list = lists[got]
-          list[m + 1], list[m + 2], list[m + 3] = id, pos, len
-        end
-        lo = lo % size + 1
-      end
-      m = m + 3
-      pos = pos + len
+  local function place(obj)
+    local h = hash3(file, obj, 1)
+    local lo, hi = 1, size + 1
+    while lo < hi do
+      local mid = (lo + hi) // 2
+      if points[mid] < h then lo = mid + 1 else hi = mid end
     end
-    return table.unpack(lists, 1, replicas)
-  end, { mirrors = replicas }
+    if lo > size then lo = 1 end
+    local chosen, seen = {}, {}
+    while #chosen < replicas do
+      local id = owner[lo]
+      if not seen[id] then
+        seen[id] = true
+        chosen[#chosen + 1] = id
+      end
+      lo = lo % size + 1
+    end
+    return chosen
+  end
+
+  return objectLayout(objsize, replicas, place)
 end
