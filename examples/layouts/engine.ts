@@ -66,11 +66,15 @@ export class LayoutEngine {
 
   private constructor(readonly kernel: Kernel) {}
 
-  /** An engine on a kernel of its own (DEFAULT_BOOT, with `options` merged over it). Throws only on bad options. */
+  /**
+   * An engine on a kernel of its own (DEFAULT_BOOT, with `options` merged over it; never
+   * isolate mode, where the layouts would vanish after every call). Throws only on bad options.
+   */
   static boot(options: BootOptions = {}): LayoutEngine {
     return new LayoutEngine(Kernel.boot({
       ...DEFAULT_BOOT,
       ...options,
+      isolate: false,
       memory: { ...DEFAULT_BOOT.memory, ...options.memory },
       limits: { ...DEFAULT_BOOT.limits, ...options.limits },
     }));
@@ -85,7 +89,14 @@ export class LayoutEngine {
     const bad = checkDevices(spec?.devices);
     if (bad !== null) return { rc: -errno.EINVAL, error: bad };
     if (typeof spec.script !== 'string') return { rc: -errno.EINVAL, error: 'the script must be a string of Lua source' };
-    const installed = this.install(spec, spec.name ?? file);
+    let own: LayoutSpec;
+    try {
+      // The engine's own copy: a caller changing its objects later cannot change the layout behind its back.
+      own = { script: spec.script, params: structuredClone(spec.params ?? {}), devices: structuredClone(spec.devices), name: spec.name ?? file };
+    } catch (e) {
+      return { rc: -errno.EINVAL, error: `the parameters and devices must be plain data: ${(e as Error).message}` };
+    }
+    const installed = this.install(own);
     if ('error' in installed) return installed;
     const old = this.files.get(file);
     this.files.set(file, installed);
@@ -119,7 +130,7 @@ export class LayoutEngine {
       r = this.kernel.call(installed.path, [offset, length]);
     }
     if (r.rc === -errno.ENOMEM) this.reclaim();
-    if (r.rc < 0) return { rc: r.rc, error: `layout ${layout.spec.name ?? file}: ${r.error}` };
+    if (r.rc < 0) return { rc: r.rc, error: `layout ${layout.spec.name}: ${r.error}` };
     return checkAnswer(r.values!, installed, installed.sizes, length);
   }
 
@@ -143,7 +154,7 @@ export class LayoutEngine {
 
   /** Sets `file`'s layout up again from its spec, in a new slot. */
   private restore(file: string, old: Installed): Installed | { rc: number; error: string } {
-    const installed = this.install(old.spec, old.spec.name ?? file);
+    const installed = this.install(old.spec);
     if (!('error' in installed)) this.files.set(file, installed);
     return installed;
   }
@@ -160,11 +171,12 @@ export class LayoutEngine {
   }
 
   /** Runs the script's set-up in a new slot; the prelude first if the state does not hold it (any more). */
-  private install(spec: LayoutSpec, name: string): Installed | { rc: number; error: string } {
+  private install(spec: LayoutSpec): Installed | { rc: number; error: string } {
+    const name = spec.name!;
     const ready = this.ensurePrelude();
     if (ready.rc < 0) return { rc: ready.rc, error: ready.error! };
     const slot = `s${this.nextSlot++}`;
-    const args = [slot, spec.script, name, spec.params ?? {}, spec.devices];
+    const args = [slot, spec.script, name, spec.params, spec.devices];
     let r = this.kernel.call('layout_install', args);
     if (r.rc === -errno.ENOENT) {
       // layout_install is gone: the kernel rebuilt its state after a panic.

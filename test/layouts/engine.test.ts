@@ -98,11 +98,34 @@ test('bad device tables and requests are refused before any script runs', (t) =>
     for (const [offset, length] of [[-1, 1], [0, 0], [0.5, 1], [2 ** 53, 1], [2 ** 53 - 1, 2]]) {
       t.is(engine.resolve('good', offset!, length!).rc, -errno.EINVAL);
     }
+    t.is(engine.setLayout('x', { ...stripe, params: { stripeUnit: 4096, stripeIndices: [0], hook: () => 1 } }).rc, -errno.EINVAL);
     t.is(engine.removeLayout('good'), 0);
     t.is(engine.resolve('good', 0, 1).rc, -errno.ENOENT);
     t.is(engine.removeLayout('good'), -errno.ENOENT);
     t.is(engine.setLayout('good', stripe).rc, 0);
   });
+});
+
+test('the engine keeps its own copy of a layout: what the caller changes later changes nothing', (t) => {
+  withEngine(t, (engine) => {
+    const mine = { script: stripe.script, params: { stripeUnit: 4096, stripeIndices: [0, 1] }, devices: devices.map((d) => ({ ...d })) };
+    t.is(engine.setLayout('mine', mine).rc, 0);
+    mine.devices[1]!.id = 99;
+    mine.params.stripeIndices.push(2);
+    // Dropped state forces the layout to be set up again from the engine's copy.
+    t.true(engine.kernel.exec('layouts = {}').rc >= 0);
+    t.deepEqual(engine.resolve('mine', 4096, 4096).mirrors, [[{ device: 1, deviceOffset: 4096, length: 4096 }]]);
+  });
+});
+
+test('an engine never runs on an isolate-mode kernel, where its layouts would vanish', (t) => {
+  const engine = LayoutEngine.boot({ isolate: true });
+  try {
+    t.is(engine.setLayout('f', stripe).rc, 0);
+    t.is(engine.resolve('f', 0, 4096).rc, 0);
+  } finally {
+    engine.shutdown();
+  }
 });
 
 test('the device table and parameters reach the script as values, never as source', (t) => {
