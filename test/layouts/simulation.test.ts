@@ -39,7 +39,7 @@ test('movedBytes compares two extent lists byte by byte', (t) => {
 test.serial('layouts bench, quick: a figure for every row', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'lunatik-bench-test-'));
   const rows = runBench({ quick: true, dir });
-  t.is(rows.length, 11);
+  t.is(rows.length, 12);
   for (const row of rows) t.true(row.ratio !== null && Number.isFinite(row.ratio) && row.ratio > 0, row.what);
   t.true(existsSync(join(dir, 'layouts.md')));
 });
