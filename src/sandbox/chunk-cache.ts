@@ -20,6 +20,8 @@ const SEEN_SLOTS = 256;
 
 export class ChunkCache {
   private readonly refs = new Map<string, bigint>();
+  /** The most recently used key. */
+  private newest: string | null = null;
   /** Sources seen once, by a cheap hash; a collision only delays a source's caching. */
   private readonly seenOnce: (string | undefined)[] = new Array<string | undefined>(SEEN_SLOTS);
 
@@ -32,10 +34,12 @@ export class ChunkCache {
 
   get(key: string): bigint | undefined {
     const ref = this.refs.get(key);
-    if (ref !== undefined) {
-      // Map iteration order is insertion order: re-inserting marks it most recently used.
+    if (ref !== undefined && key !== this.newest) {
+      // Map iteration order is insertion order: re-inserting marks it most recently used
+      // (a source run again and again is already the newest, and stays in place).
       this.refs.delete(key);
       this.refs.set(key, ref);
+      this.newest = key;
     }
     return ref;
   }
@@ -57,6 +61,7 @@ export class ChunkCache {
       evicted.push(oldRef);
     }
     this.refs.set(key, ref);
+    this.newest = key;
     return evicted;
   }
 
@@ -64,6 +69,7 @@ export class ChunkCache {
   clear(): bigint[] {
     const all = [...this.refs.values()];
     this.refs.clear();
+    this.newest = null;
     return all;
   }
 

@@ -83,7 +83,9 @@ export class Kernel {
   private down = false;
   private readonly workQueue: Uint8Array[] = [];
   private readonly modules = new ModuleLoader();
-  private stats: CallStats | null = null;
+  /** The last call's cost, filled in place (a call allocates no record for it); lastStats copies it. */
+  private readonly stats: CallStats = { instructions: undefined, allocations: 0, allocatedBytes: 0, peakBytes: 0, wallTimeMs: 0 };
+  private costed = false;
   private workScheduled = false;
   private resultLength = 0;
   /** The pool's failed allocations when the running call's state was ready (failure() tells memory errors by them). */
@@ -319,7 +321,7 @@ export class Kernel {
 
   /** What the last synchronous call cost (null before the first). */
   get lastStats(): CallStats | null {
-    return this.stats;
+    return this.costed ? { ...this.stats } : null;
   }
 
   get isShutdown(): boolean {
@@ -361,13 +363,13 @@ export class Kernel {
       try {
         return body(machine);
       } finally {
-        this.stats = {
-          instructions: machine.budget?.instructionsCharged,
-          allocations: pool.allocationCount - allocationsBefore,
-          allocatedBytes: pool.allocatedBytes - allocatedBefore,
-          peakBytes: pool.peakBytes,
-          wallTimeMs: performance.now() - started,
-        };
+        const { stats } = this;
+        stats.instructions = machine.budget?.instructionsCharged;
+        stats.allocations = pool.allocationCount - allocationsBefore;
+        stats.allocatedBytes = pool.allocatedBytes - allocatedBefore;
+        stats.peakBytes = pool.peakBytes;
+        stats.wallTimeMs = performance.now() - started;
+        this.costed = true;
       }
     } catch (e) {
       if (e instanceof StateMemoryError) return failed(-errno.ENOMEM, e.message);
@@ -423,6 +425,12 @@ export class Kernel {
     let key: string | null = null;
     // Text and byte sources are cached apart: the text "é" and the byte "\xe9" are different programs.
     const cache = chunkName !== '=sysLua' ? null : typeof code === 'string' ? machine.chunks?.text ?? null : machine.chunks?.bytes ?? null;
+    // A whole text source already cached needs neither copying in nor keying: one lookup.
+    const hit = cache !== null && typeof code === 'string' ? cache.get(code) : undefined;
+    if (hit !== undefined && Buffer.byteLength(code as string) === codeSz) {
+      image.api.lua_rawgeti(this.state(machine), LUA_REGISTRYINDEX, hit);
+      return LUA_OK;
+    }
     if (typeof code === 'string') {
       // codeSz + 1 UTF-16 units always encode to more than codeSz bytes, and the extra unit
       // keeps a surrogate pair cut at the boundary from encoding as U+FFFD.

@@ -26,6 +26,9 @@ import { uint8View } from '../../../wasm/lua-strings.js';
 import { resolveThreadOptions, type ThreadOptions } from '../thread/options.js';
 import { copyForMessage, epochNow } from '../thread/protocol.js';
 import type { PoolTask, PoolWorkerData } from './pool-worker.js';
+import { fromClone } from '../values/clone.js';
+import type { StringMode } from '../values/from-lua.js';
+import type { ValueResult } from '../values/value-calls.js';
 
 export interface PoolOptions extends Omit<ThreadOptions, 'resultBytes' | 'bootTimeoutMs'> {
   /** Worker threads, each with its own kernel (default: os.availableParallelism()). */
@@ -38,6 +41,13 @@ export interface PoolExecOptions {
   /** Chunk name in error messages, as Kernel.exec's `name`. */
   name?: string;
 }
+
+export interface PoolEvalOptions extends PoolExecOptions {
+  /** How Lua strings come back, as Kernel.eval's option. */
+  strings?: StringMode;
+}
+
+export type PoolCallOptions = Omit<PoolEvalOptions, 'name'>;
 
 export interface PoolInfo {
   /** Workers alive now (replacements included once started). */
@@ -90,17 +100,44 @@ export class KernelPool {
 
   /** Runs `code` on the first free worker; resolves (never rejects) with what Kernel.exec returns. */
   async exec(code: string | Uint8Array, options: PoolExecOptions = {}): Promise<ExecResult> {
+    const task = this.task(code, options.name);
+    if (!('code' in task)) return task;
+    return this.run(task, options.signal) as Promise<ExecResult>;
+  }
+
+  /**
+   * Kernel.eval on the first free worker; resolves (never rejects) with what it returns.
+   * Arguments and values cross by structured clone, then the kernel's mapping.
+   */
+  async eval(code: string | Uint8Array, args?: readonly unknown[], options: PoolEvalOptions = {}): Promise<ValueResult> {
+    const task = this.task(code, options.name);
+    if (!('code' in task)) return task;
+    return fromClone(await this.run({ ...task, op: 'eval', args, strings: options.strings }, options.signal));
+  }
+
+  /** Kernel.call on the first free worker, as eval. */
+  async call(name: string, args?: readonly unknown[], options: PoolCallOptions = {}): Promise<ValueResult> {
+    if (typeof name !== 'string') return failure(-errno.EINVAL, 'name must be a string');
+    const task = this.task('', name);
+    if (!('code' in task)) return task;
+    return fromClone(await this.run({ ...task, op: 'call', args, strings: options.strings }, options.signal));
+  }
+
+  /** The task for `code`, checked and copied, or the failure that keeps it from running. */
+  private task(code: string | Uint8Array, name: string | undefined): PoolTask | ExecResult {
     if (this.down) return failure(-errno.ESHUTDOWN);
-    let task: PoolTask;
     try {
       const size = typeof code === 'string' ? Buffer.byteLength(code) : uint8View(code)?.length ?? 0;
       const rc = checkUserArgs(code, size, null, 0, this.codeSizeLimit);
       if (rc !== 0) return failure(rc);
-      task = { code: copyForMessage(code, size), name: options.name, started: new SharedArrayBuffer(16) };
+      return { code: copyForMessage(code, size), name, started: new SharedArrayBuffer(16) };
     } catch (e) {
       return failure(-errno.EFAULT, e instanceof Error ? e.message : String(e));
     }
-    const { signal } = options;
+  }
+
+  /** Runs a task under the deadline and the caller's signal; resolves (never rejects) with the worker's answer. */
+  private async run(task: PoolTask, signal: AbortSignal | undefined): Promise<ExecResult | ValueResult> {
     if (signal?.aborted) return failure(-errno.EINTR, 'cancelled before it ran');
 
     const flag = new Int32Array(task.started, 0, 1);
@@ -118,7 +155,7 @@ export class KernelPool {
       controller.abort();
     }).then((t) => (timer = t));
     try {
-      return (await this.piscina.run(task, { signal: controller.signal })) as ExecResult;
+      return (await this.piscina.run(task, { signal: controller.signal })) as ExecResult | ValueResult;
     } catch (e) {
       const started = Atomics.load(flag, 0) === 1;
       if (reason === 'deadline') {
@@ -130,6 +167,8 @@ export class KernelPool {
         return failure(-errno.EINTR, started ? 'cancelled while running; its worker was replaced' : 'cancelled before it ran');
       }
       if (this.down) return failure(-errno.ESHUTDOWN, 'the kernel pool was closed');
+      // Arguments that structured clone refuses (a function, a symbol) never left this thread.
+      if (e instanceof Error && e.name === 'DataCloneError') return failure(-errno.EINVAL, `args: cannot cross to the kernel pool (${e.message})`);
       return failure(-errno.ECANCELED, `kernel pool worker failed: ${e instanceof Error ? e.message : String(e)}`);
     } finally {
       signal?.removeEventListener('abort', onAbort);

@@ -32,6 +32,9 @@ import { receiveMessageOnPort } from 'node:worker_threads';
 import { copyToUser, checkUserArgs, type UserCode, type UserResult } from '../user-copy.js';
 import { errno, strerror } from '../errno.js';
 import type { CallStats, ExecResult, ShutdownReport } from '../kernel.js';
+import { fromClone } from '../values/clone.js';
+import type { StringMode } from '../values/from-lua.js';
+import type { EvalOptions, ValueOptions, ValueResult } from '../values/value-calls.js';
 import type { LeakRecord } from '../../memory/index.js';
 import { uint8View } from '../../../wasm/lua-strings.js';
 import { Incarnation } from './incarnation.js';
@@ -91,6 +94,14 @@ interface Reply {
   bytes: Uint8Array;
   /** exec: the value or message. */
   text: string;
+  /** eval and call: the values. */
+  values?: unknown[] | undefined;
+}
+
+/** What eval and call send beside the code: the arguments, by structured clone. */
+interface Payload {
+  args: unknown[] | undefined;
+  strings: StringMode;
 }
 
 /** How long a synchronous caller polls for the reply before sleeping in Atomics.wait, at most (µs; see spin.ts). */
@@ -100,6 +111,10 @@ const NO_BYTES = new Uint8Array(0);
 
 function execResult(rc: number, text: string): ExecResult {
   return rc >= 0 ? { rc, value: text } : { rc, error: text || strerror(rc) };
+}
+
+function valueResult(rc: number, text: string, values?: unknown[]): ValueResult {
+  return rc >= 0 ? fromClone({ rc, values: values ?? [] }) : { rc, error: text || strerror(rc) };
 }
 
 function hostReply(rc: number, message: string): Reply {
@@ -160,7 +175,7 @@ export class KernelThread {
         this.enqueue(copyForMessage(code, codeSz), undefined, true, null, undefined);
         return 0;
       }
-      const reply = this.call(Kind.SYSLUA, code, codeSz, resultSz, undefined);
+      const reply = this.request(Kind.SYSLUA, code, codeSz, resultSz, undefined);
       copyToUser(result, resultSz, reply.bytes);
       return reply.rc;
     } catch {
@@ -176,10 +191,42 @@ export class KernelThread {
       const size = typeof code === 'string' ? Buffer.byteLength(code) : uint8View(code)?.length ?? 0;
       const rc = checkUserArgs(code, size, null, 0, this.options.kernel.codeSizeLimit);
       if (rc !== 0) return execResult(rc, '');
-      const reply = this.call(Kind.EXEC, code, size, 0, options.name);
+      const reply = this.request(Kind.EXEC, code, size, 0, options.name);
       return execResult(reply.rc, reply.text);
     } catch (e) {
       return execResult(-errno.ECANCELED, e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  /**
+   * Kernel.eval through the thread: synchronous, under the deadline. Arguments and values
+   * cross by structured clone, then the kernel's mapping (a function in `args` is -EINVAL
+   * here already). Never throws.
+   */
+  eval(code: string | Uint8Array, args?: readonly unknown[], options: EvalOptions = {}): ValueResult {
+    try {
+      if (this.down) return valueResult(-errno.ESHUTDOWN, '');
+      if (this.inCall) return valueResult(-errno.EBUSY, '');
+      const size = typeof code === 'string' ? Buffer.byteLength(code) : uint8View(code)?.length ?? 0;
+      const rc = checkUserArgs(code, size, null, 0, this.options.kernel.codeSizeLimit);
+      if (rc !== 0) return valueResult(rc, '');
+      const reply = this.request(Kind.EVAL, code, size, 0, options.name, { args: args as unknown[] | undefined, strings: options.strings ?? 'text' });
+      return valueResult(reply.rc, reply.text, reply.values);
+    } catch (e) {
+      return valueResult(-errno.ECANCELED, e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  /** Kernel.call through the thread, as eval. Never throws. */
+  call(name: string, args?: readonly unknown[], options: ValueOptions = {}): ValueResult {
+    try {
+      if (this.down) return valueResult(-errno.ESHUTDOWN, '');
+      if (this.inCall) return valueResult(-errno.EBUSY, '');
+      if (typeof name !== 'string') return valueResult(-errno.EINVAL, 'name must be a string');
+      const reply = this.request(Kind.CALL, '', 0, 0, name, { args: args as unknown[] | undefined, strings: options.strings ?? 'text' });
+      return valueResult(reply.rc, reply.text, reply.values);
+    } catch (e) {
+      return valueResult(-errno.ECANCELED, e instanceof Error ? e.message : String(e));
     }
   }
 
@@ -419,7 +466,7 @@ export class KernelThread {
 
   // ---- synchronous calls ----
 
-  private call(kind: number, code: UserCode, codeSz: number, resultSz: number, name: string | undefined): Reply {
+  private request(kind: number, code: UserCode, codeSz: number, resultSz: number, name: string | undefined, payload?: Payload): Reply {
     this.inCall = true;
     try {
       const inc = this.inc;
@@ -432,13 +479,13 @@ export class KernelThread {
         }
         if (state === 0) return hostReply(-errno.EBUSY, `the kernel thread did not boot within ${this.options.bootTimeoutMs} ms`);
       }
-      return this.roundTrip(inc, kind, code, codeSz, resultSz, name);
+      return this.roundTrip(inc, kind, code, codeSz, resultSz, name, payload);
     } finally {
       this.inCall = false;
     }
   }
 
-  private roundTrip(inc: Incarnation, kind: number, code: UserCode, codeSz: number, resultSz: number, name: string | undefined): Reply {
+  private roundTrip(inc: Incarnation, kind: number, code: UserCode, codeSz: number, resultSz: number, name: string | undefined, payload: Payload | undefined): Reply {
     const { ctl, f64 } = inc.area;
     const deadline = performance.now() + this.options.deadlineMs;
     const seq = ++inc.seq;
@@ -446,7 +493,15 @@ export class KernelThread {
     if (codeSz <= inc.area.code.length) writeCode(inc.area.code, code, codeSz);
     else message = { seq, code: copyForMessage(code, codeSz) };
     if (name !== undefined) (message ??= { seq }).name = name;
-    if (message !== null) inc.syncPort.postMessage(message);
+    if (payload !== undefined) Object.assign(message ??= { seq }, payload);
+    if (message !== null) {
+      try {
+        inc.syncPort.postMessage(message);
+      } catch (e) {
+        // Only the arguments can fail to clone (a function, a symbol): nothing was sent.
+        return hostReply(-errno.EINVAL, `args: cannot cross to the kernel thread (${e instanceof Error ? e.message : String(e)})`);
+      }
+    }
     ctl[Slot.KIND] = kind;
     ctl[Slot.SEQ] = seq;
     ctl[Slot.CODE_LEN] = codeSz;
@@ -480,7 +535,7 @@ export class KernelThread {
     let reply: Reply;
     if ((ctl[Slot.RES_FLAGS]! & RES_MESSAGE) !== 0) {
       const msg = takeReply(inc, seq);
-      reply = { rc, bytes: msg?.bytes ?? NO_BYTES, text: msg?.text ?? '' };
+      reply = { rc, bytes: msg?.bytes ?? NO_BYTES, text: msg?.text ?? '', values: msg?.values };
     } else if (kind === Kind.SYSLUA) {
       reply = { rc, bytes: inc.area.result.subarray(0, copied), text: '' };
     } else {

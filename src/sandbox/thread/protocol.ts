@@ -66,7 +66,8 @@ export const F64 = {
 export const STAT_KEYS = ['instructions', 'allocations', 'allocatedBytes', 'peakBytes', 'wallTimeMs'] as const;
 
 export const SyncState = { IDLE: 0, PENDING: 1, RUNNING: 2, DONE: 3 } as const;
-export const Kind = { SYSLUA: 1, EXEC: 2 } as const;
+/** EVAL and CALL always come with a message (their arguments; CALL's function name is its `name`). */
+export const Kind = { SYSLUA: 1, EXEC: 2, EVAL: 3, CALL: 4 } as const;
 /** The request's code (too big for the area) or chunk name comes as a message. */
 export const REQ_MESSAGE = 1;
 /** The reply's bytes (too big for the area) come as a message. */
@@ -138,6 +139,9 @@ export interface SyncRequestMessage {
   seq: number;
   code?: Uint8Array;
   name?: string;
+  /** EVAL and CALL: the arguments (structured clone, then the kernel's mapping). */
+  args?: unknown[] | undefined;
+  strings?: 'text' | 'bytes';
 }
 
 /** Worker -> host, sync channel. */
@@ -145,6 +149,8 @@ export interface SyncReplyMessage {
   seq: number;
   bytes?: Uint8Array;
   text?: string;
+  /** EVAL and CALL: the values, when rc >= 0. */
+  values?: unknown[];
 }
 
 /**

@@ -77,8 +77,9 @@ function serve(kernel: Kernel): void {
     const resultSz = ctl[Slot.RESULT_SZ]!;
     let code = area.code.subarray(0, Math.min(codeSz, area.code.length));
     let name: string | undefined;
+    let msg: SyncRequestMessage = { seq };
     if ((ctl[Slot.REQ_FLAGS]! & REQ_MESSAGE) !== 0) {
-      const msg = requestMessage(seq);
+      msg = requestMessage(seq);
       if (msg.code !== undefined) code = msg.code;
       name = msg.name;
     }
@@ -86,7 +87,17 @@ function serve(kernel: Kernel): void {
     let length: number;
     let copied: number;
     let reply: SyncReplyMessage | null = null;
-    if (ctl[Slot.KIND] === Kind.SYSLUA) {
+    const kind = ctl[Slot.KIND];
+    if (kind === Kind.EVAL || kind === Kind.CALL) {
+      const strings = msg.strings ?? 'text';
+      const r = kind === Kind.EVAL
+        ? kernel.eval(code, msg.args, name === undefined ? { strings } : { strings, name })
+        : kernel.call(name ?? '', msg.args, { strings });
+      rc = r.rc;
+      // The values (or the message) always cross as a message: structured clone keeps them whole.
+      reply = r.rc >= 0 ? { seq, values: r.values! } : { seq, text: r.error ?? '' };
+      length = copied = 0;
+    } else if (kind === Kind.SYSLUA) {
       // Small buffers straight into the shared area; a larger one into a private buffer
       // (its pages are committed only as far as the result is written), sent as a message.
       const inArea = resultSz <= area.result.length;

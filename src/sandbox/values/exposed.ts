@@ -71,7 +71,9 @@ export class ExposedFunctions {
   setGlobal(machine: Machine, values: MachineValues, L: number, name: string, id: number): void {
     const { api } = machine.image;
     values.ints.rawgeti(L, LUA_REGISTRYINDEX, RIDX_GLOBALS);
-    machine.strings.pushString(L, name);
+    // A static C string, not the transfer buffer: a state opened for a call holds that
+    // call's code in the transfer buffer until it is loaded.
+    api.lua_pushstring(L, machine.image.cstring(name));
     if (id === 0) api.lua_pushnil(L);
     else {
       values.ints.pushInteger(L, id);

@@ -44,7 +44,7 @@ export class FromLua {
    */
   readAll(L: number, first: number, last: number, strings: StringMode): unknown[] {
     this.entries = 0;
-    this.open.length = 0;
+    if (this.open.length !== 0) this.open.length = 0;
     this.bytes = strings === 'bytes';
     const values = new Array<unknown>(last - first + 1);
     for (let i = first; i <= last; i++) {

@@ -21,6 +21,7 @@ import { ToLua, type ValueLimits } from './to-lua.js';
 const RIDX_GLOBALS = 2;
 /** Dotted names whose strings stay referenced in the registry, so a call looks them up without allocating. */
 const MAX_CACHED_NAMES = 256;
+const DOTTED_NAME = /^[^.]+(\.[^.]+)*$/;
 
 export class MachineValues {
   readonly ints: IntegerAccess;
@@ -57,15 +58,10 @@ export class MachineValues {
   }
 
   /**
-   * Pushes `values[0..n-1]`: straight onto the stack when none may allocate, else in a
-   * protected call. Returns LUA_OK or the status of a memory error (its message on top);
-   * throws the CrossError of a value that cannot cross.
+   * Pushes `values[0..n-1]` in a protected call. Returns LUA_OK or the status of a memory
+   * error (its message on top); throws the CrossError of a value that cannot cross.
    */
-  pushArgs(L: number, values: readonly unknown[], n: number, allocates: boolean): number {
-    if (!allocates) {
-      this.toLua.pushAll(L, values, n);
-      return LUA_OK;
-    }
+  pushArgs(L: number, values: readonly unknown[], n: number): number {
     const { api } = this.machine.image;
     this.pending = values;
     this.pendingCount = n;
@@ -83,12 +79,13 @@ export class MachineValues {
   /**
    * Pushes the value of the dotted `name` (raw lookups from the globals through tables).
    * Returns LUA_OK when it is a function, -ENOENT when it is not (its type name in
-   * `this.missing`), or the status of a memory error.
+   * `this.missing`), -EINVAL for a name that is no dotted path, or the status of a memory error.
    */
   lookup(L: number, name: string): number {
     const { api } = this.machine.image;
     let refs = this.names.get(name);
     if (refs === undefined) {
+      if (!DOTTED_NAME.test(name)) return -errno.EINVAL;
       const made: number[] = [];
       const status = this.machine.fns.protect(L, (L) => {
         for (const segment of name.split('.')) {

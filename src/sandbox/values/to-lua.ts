@@ -32,6 +32,8 @@ export interface ValueLimits {
 
 /** Lua's LUA_MINSTACK: the free slots a C function may count on, which nested pushes must not eat into. */
 const MIN_STACK = 20;
+/** Values pushed without lua_checkstack: LUA_MINSTACK minus a function and a spare slot. */
+export const SMALL_PUSH = MIN_STACK - 2;
 /** Largest table size requested up front; a longer array or object is -E2BIG before any allocation. */
 const MAX_PREALLOCATION = 2 ** 26;
 const INT64_MIN = -(2n ** 63n);
@@ -67,7 +69,9 @@ export class ToLua {
     this.entries = 0;
     this.base = this.open.length;
     try {
-      if (!this.image.api.lua_checkstack(L, n + MIN_STACK)) throw tooBig(`${n} values are more than a Lua stack holds`);
+      // A few values fit the LUA_MINSTACK slots every caller has (the kernel's empty stack,
+      // a C function's frame) with a function below them; more need the stack grown.
+      if (n > SMALL_PUSH && !this.image.api.lua_checkstack(L, n + MIN_STACK)) throw tooBig(`${n} values are more than a Lua stack holds`);
       for (let i = 0; i < n; i++) {
         try {
           this.push(L, values[i], 1);
@@ -76,16 +80,24 @@ export class ToLua {
         }
       }
     } finally {
-      this.open.length = this.base;
+      // Setting an array's length costs more than the comparison, even when nothing changes.
+      if (this.open.length !== this.base) this.open.length = this.base;
       this.entries = entries;
       this.base = base;
     }
   }
 
-  /** True when pushing `value` may allocate (a string, a table, a buffer): only nil, booleans and numbers never do. */
-  static allocates(value: unknown): boolean {
+  /**
+   * Pushes `value` if it is a number, a boolean, undefined or null, which never allocate
+   * (so need no protected call); false, pushing nothing, for anything else.
+   */
+  pushPlain(L: number, value: unknown): boolean {
     const type = typeof value;
-    return !(type === 'number' || type === 'boolean' || value === undefined || value === null);
+    if (type === 'number' || type === 'boolean' || value === undefined || value === null) {
+      this.push(L, value, 1);
+      return true;
+    }
+    return false;
   }
 
   /** Pushes one value at nesting level `level` (a table there is that level). */

@@ -21,7 +21,7 @@ import { CrossError, invalid } from './cross-error.js';
 import { ExposedFunctions, type HostFunction } from './exposed.js';
 import type { StringMode } from './from-lua.js';
 import { MachineValues } from './machine-values.js';
-import { describeThrown, ToLua } from './to-lua.js';
+import { describeThrown, SMALL_PUSH, type ToLua } from './to-lua.js';
 
 export interface ValueResult {
   /** The number of values (>= 0), or a negative errno. */
@@ -74,6 +74,7 @@ export interface KernelCore {
 }
 
 const DEFAULT_CHUNK = '=sysLua';
+const isProxy = types.isProxy;
 const SOURCE_PREVIEW = 60;
 const decoder = new TextDecoder();
 
@@ -83,12 +84,13 @@ function failed(rc: number, error?: string): ValueResult {
 
 export class ValueCalls {
   private readonly perMachine = new WeakMap<Machine, MachineValues>();
+  private lastMachine: Machine | null = null;
+  private lastValues: MachineValues | null = null;
   readonly exposed = new ExposedFunctions();
   private readonly handles = new Set<LoadedFunction>();
   /** The arguments of the running call, copied out of the caller's array. */
   private args: unknown[] = [];
   private argCount = 0;
-  private argsAllocate = false;
 
   constructor(private readonly core: KernelCore) {}
 
@@ -99,12 +101,9 @@ export class ValueCalls {
       const size = typeof code === 'string' ? Buffer.byteLength(code) : uint8Length(code);
       const rc = checkUserArgs(code, size, null, 0, this.core.options.codeSizeLimit);
       if (rc !== 0) return failed(rc);
-      const { strings, name } = readOptions(options, true);
-      const chunkName = name === undefined ? DEFAULT_CHUNK : `=${name}`;
-      return this.core.enter((machine) => {
-        const status = this.core.load(machine, code as UserCode, size, chunkName);
-        return this.invoke(machine, status, args, strings);
-      }, failed);
+      this.readOptions(options, true);
+      this.size = size;
+      return this.enter(this.evalBody, code, args);
     } catch (e) {
       return this.rejected(e);
     }
@@ -114,20 +113,48 @@ export class ValueCalls {
     try {
       const gate = this.core.gate();
       if (gate !== 0) return failed(gate);
-      if (typeof name !== 'string' || !/^[^.]+(\.[^.]+)*$/.test(name)) return failed(-errno.EINVAL, 'name must be a global name or a dotted path such as "a.b.c"');
-      const { strings } = readOptions(options, false);
-      return this.core.enter((machine) => {
-        const L = this.core.state(machine);
-        const values = this.machineValues(machine);
-        if (this.core.options.isolate) values.forgetNames(null);
-        const status = values.lookup(L, name);
-        if (status === -errno.ENOENT) return failed(status, `${name} is not a function (it is ${values.missing})`);
-        return this.invoke(machine, status, args, strings);
-      }, failed);
+      if (typeof name !== 'string') return failed(-errno.EINVAL, 'name must be a string');
+      this.readOptions(options, false);
+      return this.enter(this.callBody, name, args);
     } catch (e) {
       return this.rejected(e);
     }
   }
+
+  /** Runs a body with the call's target and arguments in the fields it reads (only after the gate said yes: calls never overlap). */
+  private enter(body: (machine: Machine) => ValueResult, target: unknown, args: unknown): ValueResult {
+    this.target = target;
+    this.callArgs = args;
+    try {
+      return this.core.enter(body, failed);
+    } finally {
+      this.target = this.callArgs = undefined;
+    }
+  }
+
+  // The bodies of the calls, made once: the running call's parameters are in the fields
+  // below (calls never overlap: the kernel is busy from enter to its end).
+  private target: unknown;
+  private size = 0;
+  private callArgs: unknown;
+  private strings: StringMode = 'text';
+  private chunkName = DEFAULT_CHUNK;
+
+  private readonly evalBody = (machine: Machine): ValueResult => {
+    const status = this.core.load(machine, this.target as UserCode, this.size, this.chunkName);
+    return this.invoke(machine, status);
+  };
+
+  private readonly callBody = (machine: Machine): ValueResult => {
+    const name = this.target as string;
+    const L = this.core.state(machine);
+    const values = this.machineValues(machine);
+    if (this.core.options.isolate) values.forgetNames(null);
+    const status = values.lookup(L, name);
+    if (status === -errno.ENOENT) return failed(status, `${name} is not a function (it is ${values.missing})`);
+    if (status === -errno.EINVAL) return failed(status, 'name must be a global name or a dotted path such as "a.b.c"');
+    return this.invoke(machine, status);
+  };
 
   load(code: unknown, options: unknown): LoadResult {
     try {
@@ -136,8 +163,8 @@ export class ValueCalls {
       const size = typeof code === 'string' ? Buffer.byteLength(code) : uint8Length(code);
       const rc = checkUserArgs(code, size, null, 0, this.core.options.codeSizeLimit);
       if (rc !== 0) return failed(rc);
-      const { name } = readOptions(options, true);
-      const chunkName = name === undefined ? DEFAULT_CHUNK : `=${name}`;
+      this.readOptions(options, true);
+      const { chunkName } = this;
       // The handle keeps its own copy of the source: a new state (isolate mode, or after a
       // panic) compiles it again.
       const source = copyFromUser(code as UserCode, size);
@@ -164,37 +191,40 @@ export class ValueCalls {
     try {
       const gate = this.core.gate();
       if (gate !== 0) return failed(gate);
-      if (!this.handles.has(handle)) return failed(-errno.ENOENT, 'the function was released');
-      const { strings } = readOptions(options, false);
-      return this.core.enter((machine) => {
-        const L = this.core.state(machine);
-        const ref = handle.refIn(machine);
-        if (ref !== 0) {
-          this.machineValues(machine).ints.rawgeti(L, LUA_REGISTRYINDEX, ref);
-          return this.invoke(machine, LUA_OK, args, strings);
-        }
-        const status = this.core.load(machine, handle.source, handle.source.length, handle.chunkName);
-        if (status === LUA_OK && !this.core.options.isolate) {
-          // The state is new since the handle was made (a panic rebuilt it): keep the function again.
-          const { api } = machine.image;
-          api.lua_pushvalue(L, -1);
-          const made = this.reference(machine, L);
-          if (made.rc < 0) return made;
-          handle.bind(machine, made.rc);
-        }
-        return this.invoke(machine, status, args, strings);
-      }, failed);
+      if (handle.released) return failed(-errno.ENOENT, 'the function was released');
+      this.readOptions(options, false);
+      return this.enter(this.loadedBody, handle, args);
     } catch (e) {
       return this.rejected(e);
     }
   }
 
+  private readonly loadedBody = (machine: Machine): ValueResult => {
+    const handle = this.target as LoadedFunction;
+    const L = this.core.state(machine);
+    const ref = handle.refIn(machine);
+    if (ref !== 0) {
+      this.machineValues(machine).ints.rawgeti(L, LUA_REGISTRYINDEX, ref);
+      return this.invoke(machine, LUA_OK);
+    }
+    const status = this.core.load(machine, handle.source, handle.source.length, handle.chunkName);
+    if (status === LUA_OK && !this.core.options.isolate) {
+      // The state is new since the handle was made (a panic rebuilt it): keep the function again.
+      machine.image.api.lua_pushvalue(L, -1);
+      const made = this.reference(machine, L);
+      if (made.rc < 0) return made;
+      handle.bind(machine, made.rc);
+    }
+    return this.invoke(machine, status);
+  };
+
   /** fn.release: 0 (also when already released or the kernel is down), or -EBUSY while a call runs. */
   release(handle: LoadedFunction): number {
-    if (!this.handles.has(handle)) return 0;
+    if (handle.released) return 0;
     const gate = this.core.gate();
     if (gate === -errno.EBUSY) return gate;
     this.handles.delete(handle);
+    handle.released = true;
     const machine = this.core.current();
     const ref = machine === null ? 0 : handle.refIn(machine);
     // luaL_unref only rewrites registry slots that exist: it cannot fail or allocate.
@@ -206,6 +236,7 @@ export class ValueCalls {
   /** Handles still held at shutdown (they are released with the state). */
   shutdown(): HandleRecord[] {
     const records = [...this.handles].map((h) => ({ name: h.chunkName.slice(1), source: decoder.decode(h.source.subarray(0, SOURCE_PREVIEW)) }));
+    for (const handle of this.handles) handle.released = true;
     this.handles.clear();
     return records;
   }
@@ -248,12 +279,16 @@ export class ValueCalls {
   }
 
   private machineValues(machine: Machine): MachineValues {
+    // The machine of the last call, almost always this one, without a WeakMap lookup.
+    if (machine === this.lastMachine) return this.lastValues!;
     let values = this.perMachine.get(machine);
     if (values === undefined) {
       const { valueDepth, valueEntries } = this.core.options;
       values = new MachineValues(machine, { depth: valueDepth, entries: valueEntries }, (v, L) => this.exposed.dispatch(machine, v, L));
       this.perMachine.set(machine, values);
     }
+    this.lastMachine = machine;
+    this.lastValues = values;
     return values;
   }
 
@@ -269,20 +304,25 @@ export class ValueCalls {
    * The rest of every call: `status` says whether the function is on the stack (at index 1)
    * or the error that kept it from there is. Pushes the arguments, calls, reads the results.
    */
-  private invoke(machine: Machine, status: number, args: unknown, strings: StringMode): ValueResult {
+  private invoke(machine: Machine, status: number): ValueResult {
     const L = machine.L;
     if (status !== LUA_OK) return this.core.failure(machine, L, status);
     const values = this.machineValues(machine);
     // Armed before anything allocates: a finalizer that runs then is script code too.
     machine.budget?.start(L);
     try {
-      this.copyArgs(args);
-      status = values.pushArgs(L, this.args, this.argCount, this.argsAllocate);
+      // Numbers, booleans and nils are pushed while they are copied; anything that allocates
+      // makes all of them go through the protected push instead.
+      if (this.copyArgs(this.callArgs, L, values.toLua)) {
+        machine.image.api.lua_settop(L, 1);
+        status = values.pushArgs(L, this.args, this.argCount);
+      }
     } catch (e) {
       if (e instanceof CrossError) return failed(e.rc, e.message('args'));
       throw e;
     } finally {
-      this.args.length = 0;
+      // Drop the references (without shrinking the array, which costs more than this loop).
+      for (let i = 0; i < this.argCount; i++) this.args[i] = undefined;
     }
     if (status !== LUA_OK) return this.core.failure(machine, L, status);
     status = machine.image.api.lua_pcallk(L, this.argCount, LUA_MULTRET, 0, 0, 0);
@@ -290,22 +330,25 @@ export class ValueCalls {
     if (status !== LUA_OK || machine.budget?.limitExceeded) return this.core.failure(machine, L, status);
     const count = machine.image.api.lua_gettop(L);
     try {
-      return { rc: count, values: values.fromLua.readAll(L, 1, count, strings) };
+      return { rc: count, values: values.fromLua.readAll(L, 1, count, this.strings) };
     } catch (e) {
       if (e instanceof CrossError) return failed(e.rc, e.message('values'));
       throw e;
     }
   }
 
-  /** Copies the caller's `args` (an array, or undefined for none) into this.args; throws CrossError. */
-  private copyArgs(args: unknown): void {
+  /**
+   * Copies the caller's `args` (an array, or undefined for none) into this.args, pushing
+   * them as it goes while none may allocate; true when one may (the caller then pushes
+   * them all in protected mode). Throws CrossError.
+   */
+  private copyArgs(args: unknown, L: number, toLua: ToLua): boolean {
     this.argCount = 0;
-    this.argsAllocate = false;
-    if (args === undefined) return;
-    if (!Array.isArray(args) || types.isProxy(args)) throw invalid('must be an array (or undefined)');
+    if (args === undefined) return false;
+    if (!Array.isArray(args) || isProxy(args)) throw invalid('must be an array (or undefined)');
     const n = args.length;
     const copy = this.args;
-    let allocates = false;
+    let allocates = n > SMALL_PUSH;
     for (let i = 0; i < n; i++) {
       let value: unknown;
       try {
@@ -313,11 +356,24 @@ export class ValueCalls {
       } catch (e) {
         throw invalid(`reading it threw ${describeThrown(e)}`).at(`[${i}]`);
       }
-      copy.push(value);
-      if (!allocates && ToLua.allocates(value)) allocates = true;
+      copy[i] = value;
+      this.argCount = i + 1;
+      if (!allocates && !toLua.pushPlain(L, value)) allocates = true;
     }
-    this.argCount = n;
-    this.argsAllocate = allocates;
+    return allocates;
+  }
+
+  /** Reads the options object once (a getter runs at most once) into this.strings and this.chunkName; throws CrossError for a bad field. */
+  private readOptions(options: unknown, named: boolean): void {
+    this.strings = 'text';
+    this.chunkName = DEFAULT_CHUNK;
+    if (options === undefined || options === null) return;
+    if (typeof options !== 'object') throw invalid('must be an object');
+    const { strings, name } = options as { strings?: unknown; name?: unknown };
+    if (strings !== undefined && strings !== 'text' && strings !== 'bytes') throw invalid(`strings must be 'text' or 'bytes', got ${String(strings)}`);
+    if (name !== undefined && (!named || typeof name !== 'string')) throw invalid(named ? 'name must be a string' : 'has no name here');
+    this.strings = strings ?? 'text';
+    if (name !== undefined) this.chunkName = `=${name}`;
   }
 
   /** Something threw on the way in (the caller's options object, most likely): an answer, not an exception. */
@@ -331,6 +387,8 @@ export class ValueCalls {
 export class LoadedFunction {
   private machine: Machine | null = null;
   private ref = 0;
+  /** @internal Released, or the kernel is shut down. */
+  released = false;
 
   /** @internal */
   constructor(private readonly owner: ValueCalls, readonly source: Uint8Array, readonly chunkName: string) {}
@@ -357,12 +415,3 @@ export class LoadedFunction {
   }
 }
 
-/** The options object, read once (a getter runs at most once); throws CrossError for a bad field. */
-function readOptions(options: unknown, named: boolean): { strings: StringMode; name: string | undefined } {
-  if (options === undefined || options === null) return { strings: 'text', name: undefined };
-  if (typeof options !== 'object') throw invalid('must be an object');
-  const { strings, name } = options as { strings?: unknown; name?: unknown };
-  if (strings !== undefined && strings !== 'text' && strings !== 'bytes') throw invalid(`strings must be 'text' or 'bytes', got ${String(strings)}`);
-  if (name !== undefined && (!named || typeof name !== 'string')) throw invalid(named ? 'name must be a string' : 'has no name here');
-  return { strings: strings ?? 'text', name };
-}
