@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { run as runBindings } from './bindings/index.js';
 import { run as runKernel } from './kernel/index.js';
 import { run as runThreads } from './threads/index.js';
+import { run as runValues } from './values/index.js';
 import { run as runLayouts } from './layouts/index.js';
 import { compare, parseCompareArgs } from './compare/run.js';
 import { updateReadme } from './compare/readme.js';
@@ -26,6 +27,7 @@ export const SUITES = {
   kernel: (quick: boolean, dir: string | undefined) => runKernel({ quick, dir }),
   bindings: (quick: boolean, dir: string | undefined) => runBindings({ quick, dir }),
   threads: (quick: boolean, dir: string | undefined) => runThreads({ quick, dir }),
+  values: (quick: boolean, dir: string | undefined) => runValues({ quick, dir }),
   layouts: (quick: boolean, dir: string | undefined) => runLayouts({ quick, dir }),
   // Last: it runs every engine in fresh processes for several minutes.
   compare: runCompare,

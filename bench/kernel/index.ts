@@ -59,11 +59,11 @@ export function run(options: { quick?: boolean; dir?: string | undefined } = {})
       value: ms(poolWorkload), baseline: ms(rawWorkload), ratio: poolWorkload / rawWorkload, target: '≤ 1.10x', ok: poolWorkload / rawWorkload <= 1.1,
     },
   ];
-  const allocsPerSecond = stats.allocations / stats.wallTimeMs * 1000;
+  const allocsPerSecond = stats.allocations / stats.wallTimeMs! * 1000;
   writeResults('kernel', 'Kernel core and page allocator (issues 2 and 3)', rows, [
     `baseline for sysLua: luaL_loadbufferx + lua_pcallk + lua_tolstring on a luaL_newstate state, no checks (${us(t('raw'))}; ${us(t('raw-unique'))} with a new source string every call)`,
     `baseline for isolate: luaL_newstate + luaL_openlibs + the call + lua_close (${us(t('raw-fresh'))})`,
-    `workload through the pool: ${(stats.allocations / 1e6).toFixed(2)} M allocations (${(stats.allocatedBytes / 1e6).toFixed(0)} MB) in ${stats.wallTimeMs.toFixed(0)} ms: ${(allocsPerSecond / 1e6).toFixed(1)} M allocations/s; peak ${(stats.peakBytes / 1e6).toFixed(1)} MB`,
+    `workload through the pool: ${(stats.allocations / 1e6).toFixed(2)} M allocations (${(stats.allocatedBytes / 1e6).toFixed(0)} MB) in ${stats.wallTimeMs!.toFixed(0)} ms: ${(allocsPerSecond / 1e6).toFixed(1)} M allocations/s; peak ${(stats.peakBytes / 1e6).toFixed(1)} MB`,
     `free blocks per buddy order after the workload (fragmentation): ${buddy.join(' ')}`,
   ], options.dir);
   for (const k of [kernel, isolated, allocKernel]) k.shutdown();

@@ -44,7 +44,11 @@ export interface CallStats {
   allocatedBytes: number;
   /** The most the state held at once during the call. */
   peakBytes: number;
-  wallTimeMs: number;
+  /**
+   * Wall-clock time of a sysLua or exec call. The value bridge's calls (eval, call,
+   * fn.call) leave it out: reading the clock twice costs about as much as such a call.
+   */
+  wallTimeMs?: number;
 }
 
 export interface ShutdownReport {
@@ -84,7 +88,7 @@ export class Kernel {
   private readonly workQueue: Uint8Array[] = [];
   private readonly modules = new ModuleLoader();
   /** The last call's cost, filled in place (a call allocates no record for it); lastStats copies it. */
-  private readonly stats: CallStats = { instructions: undefined, allocations: 0, allocatedBytes: 0, peakBytes: 0, wallTimeMs: 0 };
+  private readonly stats: CallStats = { instructions: undefined, allocations: 0, allocatedBytes: 0, peakBytes: 0, wallTimeMs: undefined };
   private costed = false;
   private workScheduled = false;
   private resultLength = 0;
@@ -100,7 +104,7 @@ export class Kernel {
       options,
       gate: () => (this.down ? -errno.ESHUTDOWN : this.running ? -errno.EBUSY : 0),
       current: () => this.machine,
-      enter: (body, failed) => this.enter(body, failed),
+      enter: (body, failed) => this.enter(body, failed, false),
       load: (machine, code, codeSz, chunkName) => this.loadChunk(machine, code, codeSz, chunkName),
       state: (machine) => this.state(machine),
       failure: (machine, L, status) => {
@@ -350,10 +354,10 @@ export class Kernel {
    * One call into the machine, whatever it does (`body`): the busy flag, the call's stats,
    * a panic, and endCall are handled here for every kind of call; never throws.
    */
-  private enter<T>(body: (machine: Machine) => T, failed: (rc: number, message: string) => T): T {
+  private enter<T>(body: (machine: Machine) => T, failed: (rc: number, message: string) => T, timed = true): T {
     this.running = true;
     let machine: Machine | null = null;
-    const started = performance.now();
+    const started = timed ? performance.now() : 0;
     try {
       machine = this.machine ??= this.startMachine();
       const { pool } = machine;
@@ -368,7 +372,7 @@ export class Kernel {
         stats.allocations = pool.allocationCount - allocationsBefore;
         stats.allocatedBytes = pool.allocatedBytes - allocatedBefore;
         stats.peakBytes = pool.peakBytes;
-        stats.wallTimeMs = performance.now() - started;
+        stats.wallTimeMs = timed ? performance.now() - started : undefined;
         this.costed = true;
       }
     } catch (e) {

@@ -10,6 +10,7 @@ import { run as runBindings } from '../../bench/bindings/index.js';
 import { run as runKernel } from '../../bench/kernel/index.js';
 import type { Row } from '../../bench/lib/report.js';
 import { run as runThreads } from '../../bench/threads/index.js';
+import { run as runValues } from '../../bench/values/index.js';
 
 function checkRows(t: import('ava').ExecutionContext, rows: Row[], dir: string, name: string): void {
   t.true(rows.length > 0);
@@ -31,4 +32,9 @@ test.serial('bindings suite (quick)', (t) => {
 test.serial('threads suite (quick)', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'lunatik-bench-test-'));
   checkRows(t, await runThreads({ quick: true, dir }), dir, 'threads');
+});
+
+test.serial('values suite (quick)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'lunatik-bench-test-'));
+  checkRows(t, await runValues({ quick: true, dir }), dir, 'values');
 });

@@ -118,7 +118,7 @@ test('globals persist across calls in a thread; lastStats describes the last cal
     const stats = thread.lastStats!;
     t.true(stats.allocatedBytes > 1000 * 16);
     t.true(stats.peakBytes > 0);
-    t.true(stats.wallTimeMs >= 0);
+    t.true(stats.wallTimeMs! >= 0);
     t.is(stats.instructions, undefined);
   } finally {
     void thread.close();

@@ -89,15 +89,20 @@ export class ToLua {
 
   /**
    * Pushes `value` if it is a number, a boolean, undefined or null, which never allocate
-   * (so need no protected call); false, pushing nothing, for anything else.
+   * (so need no protected call); false, pushing nothing, for anything else. A safe integer
+   * other than -0 becomes an integer (-0 is a float in Lua: 1/-0 is -inf), any other
+   * number a float.
    */
   pushPlain(L: number, value: unknown): boolean {
-    const type = typeof value;
-    if (type === 'number' || type === 'boolean' || value === undefined || value === null) {
-      this.push(L, value, 1);
+    if (typeof value === 'number') {
+      if (Number.isSafeInteger(value) && (value !== 0 || 1 / value > 0)) this.ints.pushInteger(L, value);
+      else this.image.api.lua_pushnumber(L, value);
       return true;
     }
-    return false;
+    if (typeof value === 'boolean') this.image.api.lua_pushboolean(L, value ? 1 : 0);
+    else if (value === undefined || value === null) this.image.api.lua_pushnil(L);
+    else return false;
+    return true;
   }
 
   /** Pushes one value at nesting level `level` (a table there is that level). */
@@ -105,9 +110,7 @@ export class ToLua {
     const { api } = this.image;
     switch (typeof value) {
       case 'number':
-        // -0 is not an integer in Lua (1/-0 is -inf): it stays a float, as fractions do.
-        if (Number.isSafeInteger(value) && (value !== 0 || 1 / value > 0)) this.ints.pushInteger(L, value);
-        else api.lua_pushnumber(L, value);
+        this.pushPlain(L, value);
         return;
       case 'string':
         this.pushString(L, value);
@@ -250,7 +253,8 @@ function read(container: object, key: PropertyKey): unknown {
 }
 
 function describeKey(key: unknown): string {
-  return typeof key === 'string' ? JSON.stringify(key) : typeof key === 'object' || typeof key === 'function' ? `<${typeof key} key>` : String(key);
+  if (typeof key === 'string') return JSON.stringify(key);
+  return key !== null && (typeof key === 'object' || typeof key === 'function') ? `<${typeof key} key>` : String(key);
 }
 
 /** What kind of object this is, for a message; never runs the caller's code. */
