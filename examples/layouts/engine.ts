@@ -19,24 +19,12 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Kernel, errno, type BootOptions, type ShutdownReport } from '../../src/index.js';
 import { checkAnswer } from './answer.js';
-import type { Device, LayoutParams, LayoutShape, Resolution } from './types.js';
+import { installArgs, installed as record, ownSpec, type Failure, type Installed, type LayoutSpec, type OwnSpec } from './spec.js';
+import type { Resolution } from './types.js';
+
+export type { LayoutSpec } from './spec.js';
 
 const PRELUDE = readFileSync(fileURLToPath(new URL('../../../examples/layouts/prelude.lua', import.meta.url)), 'utf8');
-
-export interface LayoutSpec {
-  /** Lua source: a chunk returning `function(params, devices)` that returns `resolve(offset, length)` and optionally `{ mirrors, parity }`. */
-  script: string;
-  params?: LayoutParams;
-  devices: readonly Device[];
-  /** Chunk name in error messages (default: the file name). */
-  name?: string;
-}
-
-interface Installed extends LayoutShape {
-  readonly spec: LayoutSpec;
-  readonly path: string;
-  readonly sizes: ReadonlyMap<number, number>;
-}
 
 /** What layouts run under unless told otherwise: a small pool and an instruction budget. */
 export const DEFAULT_BOOT: BootOptions = {
@@ -44,19 +32,6 @@ export const DEFAULT_BOOT: BootOptions = {
   memory: { limit: 8 * 1024 * 1024 },
   limits: { instructions: 2_000_000 },
 };
-
-function checkDevices(devices: unknown): string | null {
-  if (!Array.isArray(devices) || devices.length === 0) return 'the device table must be a non-empty array';
-  const ids = new Set<number>();
-  for (const [i, d] of devices.entries()) {
-    const { id, size } = (d ?? {}) as Partial<Device>;
-    if (!Number.isSafeInteger(id) || id! < 0) return `devices[${i}].id must be a non-negative integer`;
-    if (!Number.isSafeInteger(size) || size! < 0) return `devices[${i}].size must be a non-negative integer`;
-    if (ids.has(id!)) return `devices[${i}].id ${id} appears twice`;
-    ids.add(id!);
-  }
-  return null;
-}
 
 export class LayoutEngine {
   private readonly files = new Map<string, Installed>();
@@ -86,21 +61,13 @@ export class LayoutEngine {
    * -ESHUTDOWN. On failure the previous layout, if any, stays in place.
    */
   setLayout(file: string, spec: LayoutSpec): { rc: number; error?: string } {
-    const bad = checkDevices(spec?.devices);
-    if (bad !== null) return { rc: -errno.EINVAL, error: bad };
-    if (typeof spec.script !== 'string') return { rc: -errno.EINVAL, error: 'the script must be a string of Lua source' };
-    let own: LayoutSpec;
-    try {
-      // The engine's own copy: a caller changing its objects later cannot change the layout behind its back.
-      own = { script: spec.script, params: structuredClone(spec.params ?? {}), devices: structuredClone(spec.devices), name: spec.name ?? file };
-    } catch (e) {
-      return { rc: -errno.EINVAL, error: `the parameters and devices must be plain data: ${(e as Error).message}` };
-    }
+    const own = ownSpec(file, spec);
+    if ('error' in own) return own;
     const installed = this.install(own);
     if ('error' in installed) return installed;
     const old = this.files.get(file);
     this.files.set(file, installed);
-    if (old !== undefined) this.kernel.call('layout_remove', [old.path.slice('layouts.'.length)]);
+    if (old !== undefined) this.kernel.call('layout_remove', [old.slot]);
     return { rc: 0 };
   }
 
@@ -109,7 +76,7 @@ export class LayoutEngine {
     const old = this.files.get(file);
     if (old === undefined) return -errno.ENOENT;
     this.files.delete(file);
-    this.kernel.call('layout_remove', [old.path.slice('layouts.'.length)]);
+    this.kernel.call('layout_remove', [old.slot]);
     return 0;
   }
 
@@ -121,13 +88,13 @@ export class LayoutEngine {
       return { rc: -errno.EINVAL, error: `bad request: offset ${offset}, length ${length}` };
     }
     let installed = layout;
-    let r = this.kernel.call(installed.path, [offset, length]);
+    let r = this.kernel.call(`layouts.${installed.slot}`, [offset, length]);
     if (r.rc === -errno.ENOENT) {
       // Its slot is gone: the state was rebuilt after a panic, or emptied by reclaim().
       const again = this.restore(file, installed);
       if ('error' in again) return again;
       installed = again;
-      r = this.kernel.call(installed.path, [offset, length]);
+      r = this.kernel.call(`layouts.${installed.slot}`, [offset, length]);
     }
     if (r.rc === -errno.ENOMEM) this.reclaim();
     if (r.rc < 0) return { rc: r.rc, error: `layout ${layout.spec.name}: ${r.error}` };
@@ -153,7 +120,7 @@ export class LayoutEngine {
   }
 
   /** Sets `file`'s layout up again from its spec, in a new slot. */
-  private restore(file: string, old: Installed): Installed | { rc: number; error: string } {
+  private restore(file: string, old: Installed): Installed | Failure {
     const installed = this.install(old.spec);
     if (!('error' in installed)) this.files.set(file, installed);
     return installed;
@@ -171,29 +138,18 @@ export class LayoutEngine {
   }
 
   /** Runs the script's set-up in a new slot; the prelude first if the state does not hold it (any more). */
-  private install(spec: LayoutSpec): Installed | { rc: number; error: string } {
-    const name = spec.name!;
+  private install(spec: OwnSpec): Installed | Failure {
     const ready = this.ensurePrelude();
     if (ready.rc < 0) return { rc: ready.rc, error: ready.error! };
     const slot = `s${this.nextSlot++}`;
-    const args = [slot, spec.script, name, spec.params, spec.devices];
-    let r = this.kernel.call('layout_install', args);
+    let r = this.kernel.call('layout_install', installArgs(slot, spec));
     if (r.rc === -errno.ENOENT) {
       // layout_install is gone: the kernel rebuilt its state after a panic.
       this.preludeLoaded = false;
       const again = this.ensurePrelude();
       if (again.rc < 0) return { rc: again.rc, error: again.error! };
-      r = this.kernel.call('layout_install', args);
+      r = this.kernel.call('layout_install', installArgs(slot, spec));
     }
-    if (r.rc < 0) return { rc: r.rc, error: `layout ${name}: ${r.error}` };
-    const [status, mirrors, parity] = r.values!;
-    if (status === 'syntax') return { rc: -errno.ENOEXEC, error: String(mirrors) };
-    return {
-      spec,
-      path: `layouts.${slot}`,
-      mirrors: mirrors as number,
-      parity: parity as boolean,
-      sizes: new Map(spec.devices.map((d) => [d.id, d.size])),
-    };
+    return record(r, spec, slot);
   }
 }
