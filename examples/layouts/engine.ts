@@ -15,16 +15,13 @@
  *   rebuilt its state after a panic, or reclaim() emptied it after -ENOMEM) is set up again
  *   from its spec on its next resolve.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Kernel, errno, type BootOptions, type ShutdownReport } from '../../src/index.js';
 import { checkAnswer } from './answer.js';
-import { installArgs, installed as record, ownSpec, type Failure, type Installed, type LayoutSpec, type OwnSpec } from './spec.js';
+import { PRELUDE, badRequest, installArgs, installed as record, ownSpec, type Failure, type Installed, type LayoutSpec, type OwnSpec } from './spec.js';
 import type { Resolution } from './types.js';
 
 export type { LayoutSpec } from './spec.js';
 
-const PRELUDE = readFileSync(fileURLToPath(new URL('../../../examples/layouts/prelude.lua', import.meta.url)), 'utf8');
 
 /** What layouts run under unless told otherwise: a small pool and an instruction budget. */
 export const DEFAULT_BOOT: BootOptions = {
@@ -84,9 +81,8 @@ export class LayoutEngine {
   resolve(file: string, offset: number, length: number): Resolution {
     const layout = this.files.get(file);
     if (layout === undefined) return { rc: -errno.ENOENT, error: `no layout for file ${JSON.stringify(file)}` };
-    if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 1 || !Number.isSafeInteger(offset + length)) {
-      return { rc: -errno.EINVAL, error: `bad request: offset ${offset}, length ${length}` };
-    }
+    const bad = badRequest(offset, length);
+    if (bad !== null) return bad;
     let installed = layout;
     let r = this.kernel.call(`layouts.${installed.slot}`, [offset, length]);
     if (r.rc === -errno.ENOENT) {

@@ -36,3 +36,22 @@ end
 function layout_remove(slot)
   layouts[slot] = nil
 end
+
+-- Kernel pools (pool.ts): each worker has a state of its own and no call can pick its
+-- worker, so the call that finds a layout's slot missing in its worker brings the layout
+-- along and sets it up there first; the file's older slot in that state goes. Without
+-- offset, only the set-up, answering as layout_install does.
+local current = {}
+function layout_pooled(file, slot, code, name, params, devices, offset, length)
+  if layouts[slot] == nil or offset == nil then
+    local status, a, b = layout_install(slot, code, name, params, devices)
+    if status ~= 'ok' then
+      if offset == nil then return status, a end
+      error(a, 0)
+    end
+    if current[file] ~= nil and current[file] ~= slot then layouts[current[file]] = nil end
+    current[file] = slot
+    if offset == nil then return status, a, b end
+  end
+  return layouts[slot](offset, length)
+end

@@ -4,9 +4,14 @@
  * is immutable and names a slot no other version uses: swapping one record for another is
  * the whole of a replacement.
  */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { errno } from '../../src/index.js';
 import type { ValueResult } from '../../src/sandbox/values/value-calls.js';
 import type { Device, LayoutParams, LayoutShape } from './types.js';
+
+/** The engine's side of a Lua state (prelude.lua). */
+export const PRELUDE = readFileSync(fileURLToPath(new URL('../../../examples/layouts/prelude.lua', import.meta.url)), 'utf8');
 
 export interface LayoutSpec {
   /** Lua source: a chunk returning `function(params, devices)` that returns `resolve(offset, length)` and optionally `{ mirrors, parity }`. */
@@ -68,4 +73,10 @@ export function installed(r: ValueResult, spec: OwnSpec, slot: string): Installe
   const [status, mirrors, parity] = r.values!;
   if (status === 'syntax') return { rc: -errno.ENOEXEC, error: String(mirrors) };
   return { spec, slot, mirrors: mirrors as number, parity: parity as boolean, sizes: new Map(spec.devices.map((d) => [d.id, d.size])) };
+}
+
+/** -EINVAL for a request that is not a byte range within 2^53, else null. */
+export function badRequest(offset: number, length: number): Failure | null {
+  if (Number.isSafeInteger(offset) && offset >= 0 && Number.isSafeInteger(length) && length >= 1 && Number.isSafeInteger(offset + length)) return null;
+  return { rc: -errno.EINVAL, error: `bad request: offset ${offset}, length ${length}` };
 }
