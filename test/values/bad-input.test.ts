@@ -81,6 +81,8 @@ test('sparse and holey arrays: holes are nil; a sparse length past the entry lim
   const wide: number[] = [];
   wide[1_000_000] = 1;
   t.like(k.eval('return ...', [wide]), { rc: -errno.E2BIG });
+  t.like(k.eval('return select("#", ...)', huge), { rc: -errno.E2BIG }, 'as the argument list itself');
+  t.deepEqual(k.eval('return select("#", ...)', sparse), { rc: 1, values: [6] });
   serves(t);
 });
 

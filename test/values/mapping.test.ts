@@ -169,6 +169,8 @@ test('boolean and table keys, functions, coroutines and other userdata cannot cr
     ['return 1, {f = print}', 'values[1].f: function cannot cross'],
     ['return {1, 2, coroutine.create(print)}', 'values[0][3]: thread cannot cross'],
     ['return {["a b"] = {[2.5] = print}}', 'values[0]["a b"][2.5]: function cannot cross'],
+    ['return {x = {[1] = "number", ["1"] = "string"}}', 'values[0].x: two keys read as "1"'],
+    ['return {["\\xff"] = 1, ["\\xfe"] = 2}', 'values[0]: two keys read as "\ufffd"'],
   ];
   for (const [code, message] of cases) t.deepEqual(k.eval(code), { rc: -errno.EINVAL, error: message }, code);
 });

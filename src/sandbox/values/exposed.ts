@@ -35,6 +35,7 @@ export class ExposedFunctions {
   private readonly byId = new Map<number, Exposed>();
   private readonly byName = new Map<string, number>();
   private nextId = 1;
+  private readonly resultSlot: unknown[] = [undefined];
 
   static validName(name: unknown): name is string {
     return typeof name === 'string' && NAME.test(name);
@@ -89,18 +90,28 @@ export class ExposedFunctions {
     const { strings } = machine;
     const exposed = this.byId.get(api.lua_tonumberx(L, upvalueIndex(1), 0));
     if (exposed === undefined) return strings.raise(L, 'attempt to call a host function that was unexposed');
-    let args: unknown[];
+    const { fromLua } = values;
+    const n = api.lua_gettop(L);
+    const { fn } = exposed;
+    let result: unknown;
+    let threw = false;
+    let thrown: unknown;
+    // Up to three arguments go straight into the call: no array to make and spread.
+    let a: unknown, b: unknown, c: unknown, rest: unknown[] | undefined;
     try {
-      args = values.fromLua.readAll(L, 1, api.lua_gettop(L), 'text');
+      fromLua.begin('text');
+      if (n > 3) rest = fromLua.readAll(L, 1, n, 'text');
+      else {
+        if (n >= 1) a = fromLua.value(L, 1, 0);
+        if (n >= 2) b = fromLua.value(L, 2, 1);
+        if (n >= 3) c = fromLua.value(L, 3, 2);
+      }
     } catch (e) {
       if (!(e instanceof CrossError)) throw e;
       return strings.raise(L, `bad argument to '${exposed.name}' (${e.message('args')})`);
     }
-    let result: unknown;
-    let threw = false;
-    let thrown: unknown;
     try {
-      result = exposed.fn(...args);
+      result = rest !== undefined ? fn(...rest) : n === 0 ? fn() : n === 1 ? fn(a) : n === 2 ? fn(a, b) : fn(a, b, c);
     } catch (e) {
       threw = true;
       thrown = e;
@@ -109,11 +120,16 @@ export class ExposedFunctions {
       if (fatal(thrown)) throw thrown;
       return strings.raise(L, thrownMessage(exposed.name, thrown));
     }
+    // One reusable slot, not a new array per call: pushAll reads it before anything it pushes can run a finalizer.
+    const slot = this.resultSlot;
+    slot[0] = result;
     try {
-      values.toLua.pushAll(L, [result], 1);
+      values.toLua.pushAll(L, slot, 1);
     } catch (e) {
       if (!(e instanceof CrossError)) throw e;
       return strings.raise(L, `'${exposed.name}' returned a value that cannot cross (${e.message('result')})`);
+    } finally {
+      slot[0] = undefined;
     }
     return 1;
   }

@@ -43,18 +43,26 @@ export class FromLua {
    * starts at `[i]` (0-based, the caller names the root).
    */
   readAll(L: number, first: number, last: number, strings: StringMode): unknown[] {
+    this.begin(strings);
+    const values = new Array<unknown>(last - first + 1);
+    for (let i = first; i <= last; i++) values[i - first] = this.value(L, i, i - first);
+    return values;
+  }
+
+  /** Starts a conversion (its limits count from here) of values read one by one with value(). */
+  begin(strings: StringMode): void {
     this.entries = 0;
     if (this.open.length !== 0) this.open.length = 0;
     this.bytes = strings === 'bytes';
-    const values = new Array<unknown>(last - first + 1);
-    for (let i = first; i <= last; i++) {
-      try {
-        values[i - first] = this.read(L, i, 1);
-      } catch (e) {
-        throw e instanceof CrossError ? e.at(indexStep(i - first)) : e;
-      }
+  }
+
+  /** The value at absolute index `idx`, the `position`th of the conversion (its path starts at `[position]`). */
+  value(L: number, idx: number, position: number): unknown {
+    try {
+      return this.read(L, idx, 1);
+    } catch (e) {
+      throw e instanceof CrossError ? e.at(indexStep(position)) : e;
     }
-    return values;
   }
 
   /** The value at absolute index `idx`; a table there is at nesting level `level`. */
@@ -176,7 +184,12 @@ function sequence(array: unknown[], keys: (number | bigint | string)[], values: 
 function record(array: unknown[], keys: (number | bigint | string)[], values: unknown[]): Record<string, unknown> {
   const result = Object.create(null) as Record<string, unknown>;
   for (let i = 0; i < array.length; i++) result[i + 1] = array[i];
-  for (let i = 0; i < keys.length; i++) result[keyString(keys[i]!)] = values[i];
+  for (let i = 0; i < keys.length; i++) {
+    const key = keyString(keys[i]!);
+    // 1 and "1", or two strings whose invalid bytes both read as U+FFFD: one would be lost.
+    if (Object.hasOwn(result, key)) throw invalid(`two keys read as ${JSON.stringify(key)}`);
+    result[key] = values[i];
+  }
   return result;
 }
 

@@ -22,6 +22,8 @@ const RIDX_GLOBALS = 2;
 /** Dotted names whose strings stay referenced in the registry, so a call looks them up without allocating. */
 const MAX_CACHED_NAMES = 256;
 const DOTTED_NAME = /^[^.]+(\.[^.]+)*$/;
+/** Path steps that fit the stack's LUA_MINSTACK slots beside the arguments pushed without a check. */
+const LOOKUP_SLOTS = 8;
 
 export class MachineValues {
   readonly ints: IntegerAccess;
@@ -77,7 +79,8 @@ export class MachineValues {
   }
 
   /**
-   * Pushes the value of the dotted `name` (raw lookups from the globals through tables).
+   * Pushes the value of the dotted `name` (raw lookups from the globals through tables),
+   * above the tables it went through.
    * Returns LUA_OK when it is a function, -ENOENT when it is not (its type name in
    * `this.missing`), -EINVAL for a name that is no dotted path, or the status of a memory error.
    */
@@ -102,14 +105,15 @@ export class MachineValues {
       refs = made;
     }
     const { ints } = this;
+    // Each step leaves its table below: the function ends on top, the tables under it are
+    // discarded with the rest of the call's stack.
+    if (refs.length > LOOKUP_SLOTS && !api.lua_checkstack(L, refs.length + 2)) return -errno.EINVAL;
     ints.rawgeti(L, LUA_REGISTRYINDEX, RIDX_GLOBALS);
     let type = LUA_TTABLE;
     let found = 0;
     for (; found < refs.length && type === LUA_TTABLE; found++) {
       ints.rawgeti(L, LUA_REGISTRYINDEX, refs[found]!);
       type = api.lua_rawget(L, -2);
-      api.lua_copy(L, -1, -2);
-      api.lua_settop(L, -2);
     }
     if (found === refs.length && type === LUA_TFUNCTION) return LUA_OK;
     this.missing = this.machine.image.readCString(api.lua_typename(L, type));

@@ -17,7 +17,7 @@ import { errno, strerror } from '../errno.js';
 import type { Machine } from '../machine.js';
 import type { ResolvedOptions } from '../options.js';
 import { checkUserArgs, copyFromUser, type UserCode } from '../user-copy.js';
-import { CrossError, invalid } from './cross-error.js';
+import { CrossError, invalid, tooBig } from './cross-error.js';
 import { ExposedFunctions, type HostFunction } from './exposed.js';
 import type { StringMode } from './from-lua.js';
 import { MachineValues } from './machine-values.js';
@@ -75,6 +75,8 @@ export interface KernelCore {
 
 const DEFAULT_CHUNK = '=sysLua';
 const isProxy = types.isProxy;
+/** Arguments of one call at most: a Lua stack holds a million slots, and a sparse array must not make us loop for ever. */
+const MAX_ARGS = 100_000;
 const SOURCE_PREVIEW = 60;
 const decoder = new TextDecoder();
 
@@ -96,11 +98,8 @@ export class ValueCalls {
 
   eval(code: unknown, args: unknown, options: unknown): ValueResult {
     try {
-      const gate = this.core.gate();
-      if (gate !== 0) return failed(gate);
-      const size = typeof code === 'string' ? Buffer.byteLength(code) : uint8Length(code);
-      const rc = checkUserArgs(code, size, null, 0, this.core.options.codeSizeLimit);
-      if (rc !== 0) return failed(rc);
+      const size = this.admit(code);
+      if (size < 0) return failed(size);
       this.readOptions(options, true);
       this.size = size;
       return this.enter(this.evalBody, code, args);
@@ -119,6 +118,15 @@ export class ValueCalls {
     } catch (e) {
       return this.rejected(e);
     }
+  }
+
+  /** The byte size of `code` when a call may start with it, else the errno (-ESHUTDOWN, -EBUSY, sysLua's code checks). */
+  private admit(code: unknown): number {
+    const gate = this.core.gate();
+    if (gate !== 0) return gate;
+    const size = typeof code === 'string' ? Buffer.byteLength(code) : uint8Length(code);
+    const rc = checkUserArgs(code, size, null, 0, this.core.options.codeSizeLimit);
+    return rc !== 0 ? rc : size;
   }
 
   /** Runs a body with the call's target and arguments in the fields it reads (only after the gate said yes: calls never overlap). */
@@ -142,7 +150,7 @@ export class ValueCalls {
 
   private readonly evalBody = (machine: Machine): ValueResult => {
     const status = this.core.load(machine, this.target as UserCode, this.size, this.chunkName);
-    return this.invoke(machine, status);
+    return this.invoke(machine, status, 1);
   };
 
   private readonly callBody = (machine: Machine): ValueResult => {
@@ -153,16 +161,13 @@ export class ValueCalls {
     const status = values.lookup(L, name);
     if (status === -errno.ENOENT) return failed(status, `${name} is not a function (it is ${values.missing})`);
     if (status === -errno.EINVAL) return failed(status, 'name must be a global name or a dotted path such as "a.b.c"');
-    return this.invoke(machine, status);
+    return this.invoke(machine, status, machine.image.api.lua_gettop(L));
   };
 
   load(code: unknown, options: unknown): LoadResult {
     try {
-      const gate = this.core.gate();
-      if (gate !== 0) return failed(gate);
-      const size = typeof code === 'string' ? Buffer.byteLength(code) : uint8Length(code);
-      const rc = checkUserArgs(code, size, null, 0, this.core.options.codeSizeLimit);
-      if (rc !== 0) return failed(rc);
+      const size = this.admit(code);
+      if (size < 0) return failed(size);
       this.readOptions(options, true);
       const { chunkName } = this;
       // The handle keeps its own copy of the source: a new state (isolate mode, or after a
@@ -205,7 +210,7 @@ export class ValueCalls {
     const ref = handle.refIn(machine);
     if (ref !== 0) {
       this.machineValues(machine).ints.rawgeti(L, LUA_REGISTRYINDEX, ref);
-      return this.invoke(machine, LUA_OK);
+      return this.invoke(machine, LUA_OK, 1);
     }
     const status = this.core.load(machine, handle.source, handle.source.length, handle.chunkName);
     if (status === LUA_OK && !this.core.options.isolate) {
@@ -215,7 +220,7 @@ export class ValueCalls {
       if (made.rc < 0) return made;
       handle.bind(machine, made.rc);
     }
-    return this.invoke(machine, status);
+    return this.invoke(machine, status, 1);
   };
 
   /** fn.release: 0 (also when already released or the kernel is down), or -EBUSY while a call runs. */
@@ -301,10 +306,11 @@ export class ValueCalls {
   }
 
   /**
-   * The rest of every call: `status` says whether the function is on the stack (at index 1)
-   * or the error that kept it from there is. Pushes the arguments, calls, reads the results.
+   * The rest of every call: `status` says whether the function is on the stack (at index
+   * `base`, the top) or the error that kept it from there is. Pushes the arguments, calls,
+   * reads the results.
    */
-  private invoke(machine: Machine, status: number): ValueResult {
+  private invoke(machine: Machine, status: number, base: number): ValueResult {
     const L = machine.L;
     if (status !== LUA_OK) return this.core.failure(machine, L, status);
     const values = this.machineValues(machine);
@@ -313,8 +319,8 @@ export class ValueCalls {
     try {
       // Numbers, booleans and nils are pushed while they are copied; anything that allocates
       // makes all of them go through the protected push instead.
-      if (this.copyArgs(this.callArgs, L, values.toLua)) {
-        machine.image.api.lua_settop(L, 1);
+      if (this.copyArgs(this.callArgs, L, values.toLua, base)) {
+        machine.image.api.lua_settop(L, base);
         status = values.pushArgs(L, this.args, this.argCount);
       }
     } catch (e) {
@@ -328,9 +334,9 @@ export class ValueCalls {
     status = machine.image.api.lua_pcallk(L, this.argCount, LUA_MULTRET, 0, 0, 0);
     // A coroutine that hit the limit only made its resume fail: -ETIME however the script ended.
     if (status !== LUA_OK || machine.budget?.limitExceeded) return this.core.failure(machine, L, status);
-    const count = machine.image.api.lua_gettop(L);
+    const top = machine.image.api.lua_gettop(L);
     try {
-      return { rc: count, values: values.fromLua.readAll(L, 1, count, this.strings) };
+      return { rc: top - base + 1, values: values.fromLua.readAll(L, base, top, this.strings) };
     } catch (e) {
       if (e instanceof CrossError) return failed(e.rc, e.message('values'));
       throw e;
@@ -339,16 +345,19 @@ export class ValueCalls {
 
   /**
    * Copies the caller's `args` (an array, or undefined for none) into this.args, pushing
-   * them as it goes while none may allocate; true when one may (the caller then pushes
-   * them all in protected mode). Throws CrossError.
+   * them as it goes (above the function at `base`) while none may allocate; true when one
+   * may, or when they are too many for the stack's free slots (the caller then pushes them
+   * all in protected mode). Throws CrossError.
    */
-  private copyArgs(args: unknown, L: number, toLua: ToLua): boolean {
+  private copyArgs(args: unknown, L: number, toLua: ToLua, base: number): boolean {
     this.argCount = 0;
     if (args === undefined) return false;
     if (!Array.isArray(args) || isProxy(args)) throw invalid('must be an array (or undefined)');
     const n = args.length;
+    if (n > MAX_ARGS) throw tooBig(`${n} arguments are more than a call takes (${MAX_ARGS})`);
     const copy = this.args;
-    let allocates = n > SMALL_PUSH;
+    // Past the LUA_MINSTACK slots above the stack's start, the stack must be grown first: the protected push does.
+    let allocates = base - 1 + n > SMALL_PUSH;
     for (let i = 0; i < n; i++) {
       let value: unknown;
       try {
