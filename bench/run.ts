@@ -12,6 +12,7 @@ import { run as runKernel } from './kernel/index.js';
 import { run as runThreads } from './threads/index.js';
 import { run as runValues } from './values/index.js';
 import { run as runDensity } from './density/index.js';
+import { run as runLayouts } from './layouts/index.js';
 import { compare, parseCompareArgs } from './compare/run.js';
 import { updateReadme } from './compare/readme.js';
 
@@ -29,6 +30,7 @@ export const SUITES = {
   threads: (quick: boolean, dir: string | undefined) => runThreads({ quick, dir }),
   values: (quick: boolean, dir: string | undefined) => runValues({ quick, dir }),
   density: (quick: boolean, dir: string | undefined) => runDensity({ quick, dir }),
+  layouts: (quick: boolean, dir: string | undefined) => runLayouts({ quick, dir }),
   // Last: it runs every engine in fresh processes for several minutes.
   compare: runCompare,
 } as const;
