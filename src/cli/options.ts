@@ -36,8 +36,8 @@ export const OPTIONS: readonly CliOption[] = [
   { name: 'i', help: 'enter the REPL after running the script and -e code' },
   { name: 'isolate', help: 'give every chunk a fresh Lua state', boot: (o) => { o.isolate = true; } },
   { name: 'memory-limit', arg: 'bytes', help: 'memory budget of the Lua state (suffix k, m or g for KiB, MiB, GiB)', boot: (o, v) => { o.memory = { ...o.memory, limit: byteSize(v, 'memory-limit') }; } },
-  { name: 'instructions', arg: 'n', help: 'instruction budget of each chunk (exceeding it: ETIME)', boot: (o, v) => { o.limits = { ...o.limits, instructions: integer(v, 'instructions') }; } },
-  { name: 'time-limit', arg: 'ms', help: 'soft wall-clock limit of each chunk, checked every 1000 instructions', boot: (o, v) => { o.limits = { ...o.limits, timeMs: integer(v, 'time-limit') }; } },
+  { name: 'instructions', arg: 'n', help: 'instruction budget of each chunk (exceeding it: ETIME; default 100000000; 0 or inf: none)', boot: (o, v) => { o.limits = { ...o.limits, instructions: budget(v, 'instructions') }; } },
+  { name: 'time-limit', arg: 'ms', help: 'soft wall-clock limit of each chunk, checked about every million instructions', boot: (o, v) => { o.limits = { ...o.limits, timeMs: integer(v, 'time-limit') }; } },
   { name: 'dmesg', help: 'print the kernel log after running', report: (k) => k.dmesg().map(formatRecord) },
   { name: 'meminfo', help: 'print the memory pool\'s /proc/meminfo after running', report: (k) => lines(k.proc('meminfo')) },
   { name: 'buddyinfo', help: 'print the buddy allocator\'s /proc/buddyinfo after running', report: (k) => lines(k.proc('buddyinfo')) },
@@ -61,6 +61,13 @@ export function byteSize(value: string, option: string): number {
 }
 
 /** A non-negative integer option value; throws UsageError otherwise. */
+/** An instruction budget: a positive integer, or 0 / inf for none. */
+function budget(value: string, option: string): number {
+  if (value.trim() === 'inf') return Infinity;
+  const n = integer(value, option);
+  return n === 0 ? Infinity : n;
+}
+
 export function integer(value: string, option: string): number {
   const n = /^\d+$/.test(value.trim()) ? Number(value) : NaN;
   if (!Number.isSafeInteger(n)) throw new UsageError(`--${option} expects a non-negative integer, got '${value}'`);
