@@ -127,7 +127,7 @@ test('-h prints the usage, -v the package version', async (t) => {
   for (const flag of ['-v', '--version']) {
     const version = await lunatik([flag]);
     t.is(version.code, 0);
-    t.is(version.stdout, `lunatik-wasm ${PACKAGE.version} (Lua 5.4 in WebAssembly, from wasmoon's image)\n`);
+    t.is(version.stdout, `lunatik-wasm ${PACKAGE.version} (Lua 5.4.9 in WebAssembly, with fuel metering)\n`);
   }
 });
 
