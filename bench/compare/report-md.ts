@@ -70,8 +70,10 @@ export function renderMarkdown(r: Report): string {
   lines.push(...renderTable(r), '');
   lines.push(
     'Engine creation for native is the `lua5.4` process start-up and exit around the run. ' +
-      '`lunatik` is the default kernel (`Kernel.boot()`), `lunatik-budget` a kernel with an instruction budget ' +
-      '(the count hook on for the whole run), `lunatik-thread` a `KernelThread`.',
+      '`lunatik` is the default kernel with its instruction budget off (`limits: { instructions: Infinity }`: ' +
+      'the longer workloads need more than the default 1e8 units; fuel is counted all the same), ' +
+      '`lunatik-budget` a kernel with a budget no workload reaches and a soft time limit (fuel in slices, a clock ' +
+      'check at each), `lunatik-thread` a `KernelThread`, `lunatik-other` another checkout (LUNATIK_OTHER).',
     '',
   );
 

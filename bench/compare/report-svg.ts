@@ -13,6 +13,7 @@ const COLORS: Record<EngineName, string> = {
   fengari: '#d62728',
   'lunatik-baseline': '#9467bd',
   'lunatik-optimized': '#17becf',
+  'lunatik-other': '#bcbd22',
 };
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

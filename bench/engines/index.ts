@@ -4,14 +4,15 @@ import type { Adapter } from './types.js';
 
 export const ENGINES = [
   'native', 'lunatik', 'lunatik-budget', 'lunatik-thread', 'wasmoon', 'fengari',
-  'lunatik-baseline', 'lunatik-optimized',
+  'lunatik-baseline', 'lunatik-optimized', 'lunatik-other',
 ] as const;
 
 export type EngineName = (typeof ENGINES)[number];
 
 /**
  * What a plain run measures. The two compile-strategy variants of the default kernel
- * (wasm/compile.ts) are there to compare strategies: ask for them with --engines.
+ * (wasm/compile.ts) are there to compare strategies, and lunatik-other compares with
+ * another checkout (LUNATIK_OTHER): ask for them with --engines.
  */
 export const DEFAULT_ENGINES: readonly EngineName[] = ['native', 'lunatik', 'lunatik-budget', 'lunatik-thread', 'wasmoon', 'fengari'];
 
@@ -41,6 +42,8 @@ export async function loadAdapter(name: EngineName): Promise<Adapter> {
       return (await import('./lunatik.js')).run;
     case 'lunatik-budget':
       return (await import('./lunatik-budget.js')).run;
+    case 'lunatik-other':
+      return (await import('./lunatik-other.js')).run;
     case 'lunatik-thread':
       return (await import('./lunatik-thread.js')).run;
     case 'wasmoon':

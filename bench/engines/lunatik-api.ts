@@ -1,6 +1,8 @@
 // Loads lunatik-wasm's public API at run time. The import path is computed so that tsc does
 // not resolve it: the benchmark compiles (and the other engines run) even while src/ is
 // still being written or does not export everything yet.
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ScriptError, Unavailable } from './types.js';
 
 export interface ExecResult {
@@ -41,11 +43,21 @@ export async function compileStrategy(): Promise<string | undefined> {
   }
 }
 
-export async function loadLunatik(): Promise<LunatikApi> {
+/** Where 'lunatik-other' loads another build of lunatik-wasm from: a checkout with its dist/ built. */
+export const OTHER_ENV = 'LUNATIK_OTHER';
+
+/** This checkout's API, or (other = true) the one of the checkout named by LUNATIK_OTHER. */
+export async function loadLunatik(other = false): Promise<LunatikApi> {
+  let url = INDEX_URL;
+  if (other) {
+    const dir = process.env[OTHER_ENV];
+    if (dir === undefined || dir === '') throw new Unavailable(`${OTHER_ENV} names no other checkout`);
+    url = pathToFileURL(join(dir, 'dist', 'src', 'index.js')).href;
+  }
   try {
-    return (await import(INDEX_URL)) as LunatikApi;
+    return (await import(url)) as LunatikApi;
   } catch (e) {
-    throw new Unavailable(`cannot import dist/src/index.js: ${e instanceof Error ? e.message : e}`);
+    throw new Unavailable(`cannot import ${url}: ${e instanceof Error ? e.message : e}`);
   }
 }
 

@@ -11,7 +11,7 @@ export const run: Adapter = async (source) => {
     throw new Unavailable('KernelThread.spawn is not exported');
   }
   const t0 = performance.now();
-  const thread = await create('KernelThread.spawn', () => KernelThread.spawn({ deadlineMs: DEADLINE_MS }));
+  const thread = await create('KernelThread.spawn', () => KernelThread.spawn({ deadlineMs: DEADLINE_MS, limits: { instructions: Infinity } }));
   const createMs = performance.now() - t0;
   try {
     const c1 = process.cpuUsage();

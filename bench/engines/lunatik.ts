@@ -1,11 +1,16 @@
-// lunatik-wasm's default kernel: Kernel.boot() then one exec of the workload.
+// lunatik-wasm's default kernel without its instruction budget (the longer workloads need
+// more than the default 1e8 units): Kernel.boot({ limits: { instructions: Infinity } }) then
+// one exec of the workload. Fuel is counted all the same; only the limit is off.
 import { type Adapter, type Measurement, Unavailable, cpuSince } from './types.js';
 import { compileStrategy, create, execute, loadLunatik } from './lunatik-api.js';
 
-/** Shared by the default and the budgeted kernel: they differ only in boot options. */
-export function kernelAdapter(options?: object): Adapter {
+/**
+ * Shared by the kernels measured: they differ only in boot options, or (other = true) in
+ * the checkout they come from (lunatik-other.ts).
+ */
+export function kernelAdapter(options?: object, other = false): Adapter {
   return async (source) => {
-    const { Kernel } = await loadLunatik();
+    const { Kernel } = await loadLunatik(other);
     if (!Kernel || typeof Kernel.boot !== 'function') throw new Unavailable('Kernel.boot is not exported');
     const t0 = performance.now();
     const kernel = await create('Kernel.boot', () => Kernel.boot(options));
@@ -37,4 +42,4 @@ export function kernelAdapter(options?: object): Adapter {
   };
 }
 
-export const run: Adapter = kernelAdapter();
+export const run: Adapter = kernelAdapter({ limits: { instructions: Infinity } });

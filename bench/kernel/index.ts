@@ -16,6 +16,7 @@ export function run(options: { quick?: boolean; dir?: string | undefined } = {})
   const maxTime = options.quick ? 0.05 : 0.5;
   const raw = rawLua();
   const kernel = Kernel.boot();
+  const unlimited = Kernel.boot({ limits: { instructions: Infinity } });
   const isolated = Kernel.boot({ isolate: true });
   const out = new Uint8Array(64);
   let unique = 0;
@@ -24,6 +25,7 @@ export function run(options: { quick?: boolean; dir?: string | undefined } = {})
     // The same distinct sources as kernel-uncached, so both pay for making the strings.
     { name: 'raw-unique', fn: () => raw.call(`${TINY} -- ${unique++}`) },
     { name: 'kernel', fn: () => kernel.sysLua(TINY, TINY.length, out, out.length) },
+    { name: 'kernel-unlimited', fn: () => unlimited.sysLua(TINY, TINY.length, out, out.length) },
     {
       name: 'kernel-uncached',
       fn: () => {
@@ -50,6 +52,7 @@ export function run(options: { quick?: boolean; dir?: string | undefined } = {})
 
   const rows: Row[] = [
     row('sysLua `return type({ 123 })`, persistent (chunk cache hit)', t('kernel'), t('raw'), 1.25),
+    row('  same, default instruction budget vs none (`instructions: Infinity`)', t('kernel'), t('kernel-unlimited'), 1.05),
     row('sysLua, a new source every call (compiles every time, as the baseline does)', t('kernel-uncached'), t('raw-unique'), 1.25),
     row('isolate: fresh state per call', t('isolate'), t('raw-fresh'), 1.2),
     { what: 'Kernel.boot + shutdown, 64 MiB pool (default)', value: ms(t('boot-64MiB')), baseline: '3 ms', ratio: t('boot-64MiB') / 0.003, target: '≤ 3 ms', ok: t('boot-64MiB') <= 0.003 },
@@ -66,7 +69,7 @@ export function run(options: { quick?: boolean; dir?: string | undefined } = {})
     `workload through the pool: ${(stats.allocations / 1e6).toFixed(2)} M allocations (${(stats.allocatedBytes / 1e6).toFixed(0)} MB) in ${stats.wallTimeMs!.toFixed(0)} ms: ${(allocsPerSecond / 1e6).toFixed(1)} M allocations/s; peak ${(stats.peakBytes / 1e6).toFixed(1)} MB`,
     `free blocks per buddy order after the workload (fragmentation): ${buddy.join(' ')}`,
   ], options.dir);
-  for (const k of [kernel, isolated, allocKernel]) k.shutdown();
+  for (const k of [kernel, unlimited, isolated, allocKernel]) k.shutdown();
   return rows;
 }
 

@@ -1,6 +1,7 @@
 /*
- * The instruction budget's price: the same scripts on a kernel with `limits.instructions`
- * (a budget no run reaches) and on one without, alternating, in the same process.
+ * The instruction budget's price: the same scripts on a kernel with a budget no run
+ * reaches plus a soft time limit (fuel in slices, a clock check at each) and on one with
+ * no budget (`instructions: Infinity`), alternating, in the same process.
  */
 import { Kernel } from '../../src/index.js';
 import { median } from '../compare/stats.js';
@@ -21,8 +22,8 @@ export function measureBudget(runs: number, quick: boolean): BudgetCost[] {
     [quick ? 'fib(20)' : 'fib(30)', quick ? FIB30.replace('fib(30)', 'fib(20)') : FIB30],
     [quick ? 'binary-trees(8)' : 'binary-trees(14)', workloadSource('binary-trees', quick ? 8 : 14)],
   ];
-  const off = Kernel.boot();
-  const on = Kernel.boot({ limits: { instructions: Number.MAX_SAFE_INTEGER } });
+  const off = Kernel.boot({ limits: { instructions: Infinity } });
+  const on = Kernel.boot({ limits: { instructions: Number.MAX_SAFE_INTEGER, timeMs: 2 ** 31 } });
   try {
     return scripts.map(([name, code]) => {
       const run = (k: Kernel) => () => {

@@ -43,8 +43,7 @@ export async function run(options: { quick?: boolean; dir?: string | undefined }
   ];
   writeResults('threads', 'Kernel threads, instruction budget and pool (issue 5)', rows, [
     `sync overhead: the round trip is copy_from_user into a SharedArrayBuffer, Atomics.notify, the worker's sysLua, Atomics.wait until DONE, snprintf out; both sides poll the shared word briefly before sleeping while polling pays (src/sandbox/thread/spin.ts), which it does only with a free core each: on a loaded machine a round trip costs 10-25 us; measured against Kernel.sysLua in the same run (${us(sync.thread)} vs ${us(sync.kernel)} per call)`,
-    'binary-trees pays less than fib for the budget: much of its time is allocation and collection (the page pool, the GC), which no count hook slows',
-    'instruction budget: Lua 5.4 routes every instruction through luaG_traceexec once any count hook is set, whatever its count, so the budget costs the same per instruction however large it is; a deadline (KernelThread) costs nothing per instruction',
+    'instruction budget: fuel compiled into the image (wasm/lua/lunatik/lfuel.c) is counted on every instruction whether a budget is set or not; "on" adds a soft time limit, so the image asks the kernel for fuel about every million units and the kernel reads the clock; a deadline (KernelThread) costs nothing per instruction',
     `pool rounds (1-thread time / 2-thread time): ${pool.rounds.map((r) => r.toFixed(2)).join(', ')}`,
     'command: npm run build && node dist/bench/threads/index.js',
   ], dir);

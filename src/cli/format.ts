@@ -35,5 +35,5 @@ export function packageVersion(): string {
 }
 
 export function versionLine(): string {
-  return `lunatik-wasm ${packageVersion()} (Lua 5.4 in WebAssembly, from wasmoon's image)`;
+  return `lunatik-wasm ${packageVersion()} (Lua 5.4.9 in WebAssembly, with fuel metering)`;
 }

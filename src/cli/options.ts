@@ -37,8 +37,8 @@ export const OPTIONS: readonly CliOption[] = [
   { name: 'W', help: 'turn warnings on (warn() to stderr; the kernel log has them anyway)' },
   { name: 'isolate', help: 'give every chunk a fresh Lua state', boot: (o) => { o.isolate = true; } },
   { name: 'memory-limit', arg: 'bytes', help: 'memory budget of the Lua state (suffix k, m or g for KiB, MiB, GiB)', boot: (o, v) => { o.memory = { ...o.memory, limit: byteSize(v, 'memory-limit') }; } },
-  { name: 'instructions', arg: 'n', help: 'instruction budget of each chunk, n >= 1 (exceeding it: ETIME)', boot: (o, v) => { o.limits = { ...o.limits, instructions: positiveInteger(v, 'instructions') }; } },
-  { name: 'time-limit', arg: 'ms', help: 'soft wall-clock limit of each chunk, ms >= 1, checked every 1000 instructions', boot: (o, v) => { o.limits = { ...o.limits, timeMs: positiveInteger(v, 'time-limit') }; } },
+  { name: 'instructions', arg: 'n', help: 'instruction budget of each chunk (exceeding it: ETIME; default 100000000; 0 or inf: none)', boot: (o, v) => { o.limits = { ...o.limits, instructions: budget(v, 'instructions') }; } },
+  { name: 'time-limit', arg: 'ms', help: 'soft wall-clock limit of each chunk, ms >= 1, checked about every million instructions', boot: (o, v) => { o.limits = { ...o.limits, timeMs: positiveInteger(v, 'time-limit') }; } },
   { name: 'dmesg', help: 'print the kernel log after running', report: (k) => k.dmesg().map(formatRecord) },
   { name: 'meminfo', help: 'print the memory pool\'s /proc/meminfo after running', report: (k) => lines(k.proc('meminfo')) },
   { name: 'buddyinfo', help: 'print the buddy allocator\'s /proc/buddyinfo after running', report: (k) => lines(k.proc('buddyinfo')) },
@@ -59,6 +59,12 @@ export function byteSize(value: string, option: string): number {
   const bytes = match === null ? NaN : Number(match[1]) * UNITS[match[2]!.toLowerCase()]!;
   if (!Number.isSafeInteger(bytes)) throw new UsageError(`--${option} expects a byte count such as 65536, 64k or 16m, got '${value}'`);
   return bytes;
+}
+
+/** An instruction budget: an integer of at least 1, or 0 / inf for none. */
+function budget(value: string, option: string): number {
+  const text = value.trim();
+  return text === 'inf' || text === '0' ? Infinity : positiveInteger(value, option);
 }
 
 /** An integer option value of at least 1 (what the kernel's limits accept); throws UsageError otherwise. */

@@ -173,7 +173,8 @@ test('bad flags: lua\'s message, then the usage, exit 1', async (t) => {
 
 test('bad option values say what is accepted, exit 1', async (t) => {
   for (const [args, message] of [
-    [['--instructions', '0', '-e', '1'], "lunatik: --instructions expects an integer of at least 1, got '0'"],
+    [['--instructions', '-1', '-e', '1'], "lunatik: '--instructions' needs argument"],
+    [['--instructions', 'lots', '-e', '1'], "lunatik: --instructions expects an integer of at least 1, got 'lots'"],
     [['--time-limit', '-5', '-e', '1'], "lunatik: '--time-limit' needs argument"],
     [['--memory-limit', 'lots', '-e', '1'], "lunatik: --memory-limit expects a byte count such as 65536, 64k or 16m, got 'lots'"],
     [['--isolate=1'], "lunatik: unrecognized option '--isolate=1'"],
@@ -188,6 +189,11 @@ test('bad option values say what is accepted, exit 1', async (t) => {
   const one = await lunatik(['--instructions', '1', '-e', 'return 1']);
   t.is(one.code, 1, '--instructions 1 is accepted, and too small for any chunk');
   t.regex(one.stderr, /ETIME/);
+  // 0 and inf turn the default budget off: 1e8 units would stop this loop of 2e8 instructions.
+  for (const none of ['0', 'inf']) {
+    const long = await lunatik(['--instructions', none, '-e', 'local n = 0 for i = 1, 4e7 do n = n + 1 end return n']);
+    t.is(long.stdout, '40000000\n', `--instructions ${none}`);
+  }
 });
 
 test('- reads the script from stdin, with its arguments', async (t) => {
@@ -211,7 +217,7 @@ test('-h prints the usage, -v the package version', async (t) => {
   for (const flag of ['-v', '--version']) {
     const version = await lunatik([flag]);
     t.is(version.code, 0);
-    t.is(version.stdout, `lunatik-wasm ${PACKAGE.version} (Lua 5.4 in WebAssembly, from wasmoon's image)\n`);
+    t.is(version.stdout, `lunatik-wasm ${PACKAGE.version} (Lua 5.4.9 in WebAssembly, with fuel metering)\n`);
   }
 });
 
