@@ -1,6 +1,6 @@
 /*
- * LayoutPool: LayoutEngine's contract on a KernelPool, asynchronously: resolves run in
- * parallel on worker threads, each worker a kernel of its own (same defaults as the engine:
+ * LayoutPool: LayoutEngine's contract on a persistent KernelPool, asynchronously: resolves
+ * run in parallel on worker threads, each worker a kernel of its own that keeps the layouts (same defaults as the engine:
  * 8 MiB pool, an instruction budget, plus the pool's hard deadline).
  *
  * Invariants:
@@ -34,7 +34,7 @@ export class LayoutPool {
     return new LayoutPool(KernelPool.create({
       modules: [],
       ...options,
-      isolate: false,
+      persistent: true,
       memory: { ...DEFAULT_BOOT.memory, ...options.memory },
       limits: { ...DEFAULT_BOOT.limits, ...options.limits },
     }));

@@ -125,3 +125,17 @@ test('persistent pool with keys: all of one key\'s tasks run on one worker and s
   }
   t.is((await pool.exec('return 1', { key: 'a' })).rc, -errno.ESHUTDOWN);
 });
+
+test('a persistent pool runs eval and call on the key\'s worker, with its globals', async (t) => {
+  const pool = KernelPool.create({ threads: 2, persistent: true });
+  try {
+    t.is((await pool.exec('function greet(who) return "hi " .. who end', { key: 'tenant-a' })).rc, 0);
+    for (let i = 0; i < 4; i++) t.deepEqual((await pool.call('greet', [`n${i}`], { key: 'tenant-a' })).values, [`hi n${i}`]);
+    t.deepEqual((await pool.eval('return greet(...), #{...}', ['x', 'y'], { key: 'tenant-a' })).values, ['hi x', 2]);
+    const record = await pool.eval('return { device = ..., tags = { "a", "b" } }', [3], { key: 'tenant-a' });
+    t.deepEqual(record.values, [Object.assign(Object.create(null), { device: 3, tags: ['a', 'b'] })]);
+    t.is((await pool.call('nope', [], { key: 'tenant-a' })).rc, -errno.ENOENT);
+  } finally {
+    await pool.close();
+  }
+});

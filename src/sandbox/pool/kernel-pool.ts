@@ -53,7 +53,7 @@ export interface PoolExecOptions {
   name?: string;
 }
 
-export interface PoolEvalOptions extends Omit<PoolExecOptions, 'key'> {
+export interface PoolEvalOptions extends PoolExecOptions {
   /** How Lua strings come back, as Kernel.eval's option. */
   strings?: StringMode;
 }
@@ -122,11 +122,9 @@ export class KernelPool {
 
   /** Runs `code` on the first free worker (its key's, with one); resolves (never rejects) with what Kernel.exec returns. */
   async exec(code: string | Uint8Array, options: PoolExecOptions = {}): Promise<ExecResult> {
-    if (this.down) return failure(-errno.ESHUTDOWN);
-    const { key } = options;
-    if (key !== undefined && typeof key !== 'string' && typeof key !== 'number') return failure(-errno.EINVAL, 'key must be a string or a number');
+    const refused = this.route(options.key);
+    if (refused !== null) return refused;
     if (this.lanes !== null) return this.lanes.exec(code, options);
-    if (key !== undefined) return failure(-errno.EINVAL, 'keys route tasks to persistent workers: create the pool with persistent: true');
     const task = this.task(code, options.name);
     if (!('code' in task)) return task;
     return this.run(task, options.signal) as Promise<ExecResult>;
@@ -137,6 +135,9 @@ export class KernelPool {
    * Arguments and values cross by structured clone, then the kernel's mapping.
    */
   async eval(code: string | Uint8Array, args?: readonly unknown[], options: PoolEvalOptions = {}): Promise<ValueResult> {
+    const refused = this.route(options.key);
+    if (refused !== null) return refused;
+    if (this.lanes !== null) return this.lanes.eval(code, args, options);
     const task = this.task(code, options.name);
     if (!('code' in task)) return task;
     return fromClone(await this.run({ ...task, op: 'eval', args, strings: options.strings }, options.signal));
@@ -145,16 +146,25 @@ export class KernelPool {
   /** Kernel.call on the first free worker, as eval. */
   async call(name: string, args?: readonly unknown[], options: PoolCallOptions = {}): Promise<ValueResult> {
     if (typeof name !== 'string') return failure(-errno.EINVAL, 'name must be a string');
+    const refused = this.route(options.key);
+    if (refused !== null) return refused;
+    if (this.lanes !== null) return this.lanes.call(name, args, options);
     const task = this.task('', name);
     if (!('code' in task)) return task;
     return fromClone(await this.run({ ...task, op: 'call', args, strings: options.strings }, options.signal));
   }
 
+  /** null when a task with this key may run here, else why not. */
+  private route(key: unknown): ExecResult | null {
+    if (this.down) return failure(-errno.ESHUTDOWN);
+    if (key !== undefined && typeof key !== 'string' && typeof key !== 'number') return failure(-errno.EINVAL, 'key must be a string or a number');
+    if (key !== undefined && this.lanes === null) return failure(-errno.EINVAL, 'keys route tasks to persistent workers: create the pool with persistent: true');
+    return null;
+  }
+
   /** The task for `code`, checked and copied, or the failure that keeps it from running. */
   private task(code: string | Uint8Array, name: string | undefined): PoolTask | ExecResult {
     if (this.down) return failure(-errno.ESHUTDOWN);
-    // Persistent lanes run exec only: their workers answer through KernelThread's work queue.
-    if (this.lanes !== null) return failure(-errno.EINVAL, 'eval and call run on a pool of fresh states; a persistent pool runs exec');
     try {
       const size = typeof code === 'string' ? Buffer.byteLength(code) : uint8View(code)?.length ?? 0;
       const rc = checkUserArgs(code, size, null, 0, this.codeSizeLimit);

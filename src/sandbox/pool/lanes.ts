@@ -16,11 +16,14 @@
 import { errno } from '../errno.js';
 import type { ExecResult } from '../kernel.js';
 import { KernelThread, type ThreadOptions } from '../thread/kernel-thread.js';
+import type { StringMode } from '../values/from-lua.js';
+import type { ValueResult } from '../values/value-calls.js';
 
 export interface LaneTask {
-  key?: string | number;
-  signal?: AbortSignal;
-  name?: string;
+  key?: string | number | undefined;
+  signal?: AbortSignal | undefined;
+  name?: string | undefined;
+  strings?: StringMode | undefined;
 }
 
 export class Lanes {
@@ -40,9 +43,25 @@ export class Lanes {
   }
 
   async exec(code: string | Uint8Array, task: LaneTask): Promise<ExecResult> {
-    const lane = await this.lanes[this.pick(task.key)]!;
+    const lane = await this.lane(task);
     if (lane instanceof Error) return { rc: -errno.ESHUTDOWN, error: lane.message };
     return lane.submit(code, { signal: task.signal, name: task.name });
+  }
+
+  async eval(code: string | Uint8Array, args: readonly unknown[] | undefined, task: LaneTask): Promise<ValueResult> {
+    const lane = await this.lane(task);
+    if (lane instanceof Error) return { rc: -errno.ESHUTDOWN, error: lane.message };
+    return lane.submitEval(code, args, { signal: task.signal, name: task.name, strings: task.strings });
+  }
+
+  async call(name: string, args: readonly unknown[] | undefined, task: LaneTask): Promise<ValueResult> {
+    const lane = await this.lane(task);
+    if (lane instanceof Error) return { rc: -errno.ESHUTDOWN, error: lane.message };
+    return lane.submitCall(name, args, { signal: task.signal, strings: task.strings });
+  }
+
+  private lane(task: LaneTask): Promise<KernelThread | Error> {
+    return this.lanes[this.pick(task.key)]!;
   }
 
   /** Lanes serving, tasks waiting or running, workers replaced. */

@@ -47,7 +47,7 @@ import { pollUntil, SpinPolicy } from './spin.js';
 import { resolveThreadOptions, type ResolvedThreadOptions, type ThreadOptions } from './options.js';
 import {
   CLOSING, copyForMessage, epochNow, F64, Kind, REQ_MESSAGE, RES_MESSAGE, Slot, STAT_KEYS, SyncState,
-  type FromWorker, type SyncReplyMessage, type SyncRequestMessage, type ToWorker,
+  type FromWorker, type SyncReplyMessage, type SyncRequestMessage, type ToWorker, type ValueWork,
 } from './protocol.js';
 
 export type { ThreadOptions } from './options.js';
@@ -85,7 +85,8 @@ export interface ThreadInfo {
 interface Work {
   id: number;
   message: Extract<ToWorker, { t: 'work' }>;
-  resolve: ((result: ExecResult) => void) | null;
+  /** Called with what exec returns, or, for an eval or a call, with what they return. */
+  resolve: ((result: ExecResult & ValueResult) => void) | null;
   cleanup: (() => void) | null;
 }
 
@@ -127,6 +128,12 @@ function execResult(rc: number, text: string): ExecResult {
 
 function valueResult(rc: number, text: string, values?: unknown[]): ValueResult {
   return rc >= 0 ? fromClone({ rc, values: values ?? [] }) : { rc, error: text || strerror(rc) };
+}
+
+/** What queued work resolves with: exec's result, or for an eval or a call theirs (values restored by the caller). */
+function workResult(valued: boolean, rc: number, text: string, values?: unknown[]): ExecResult & ValueResult {
+  if (rc < 0) return { rc, error: text || strerror(rc) };
+  return valued ? { rc, values: values ?? [] } : { rc, value: text };
 }
 
 function hostReply(rc: number, message: string): Reply {
@@ -287,15 +294,33 @@ export class KernelThread {
    * return, in submission order. Cancelled through `options.signal`: -EINTR.
    */
   submit(code: string | Uint8Array, options: SubmitOptions = {}): Promise<ExecResult> {
+    return this.submitWork(code, options.name, undefined, options.signal);
+  }
+
+  /** eval as queued work: submit's order, cancellation and deadline, eval's result. Never rejects. */
+  submitEval(code: string | Uint8Array, args?: readonly unknown[], options: EvalOptions & { signal?: AbortSignal } = {}): Promise<ValueResult> {
+    const values: ValueWork = { op: 'eval', args: args as unknown[] | undefined, strings: options.strings ?? 'text' };
+    return this.submitWork(code, options.name, values, options.signal).then(fromClone);
+  }
+
+  /** call as queued work, as submitEval. Never rejects. */
+  submitCall(name: string, args?: readonly unknown[], options: ValueOptions & { signal?: AbortSignal } = {}): Promise<ValueResult> {
+    if (typeof name !== 'string') return Promise.resolve(valueResult(-errno.EINVAL, 'name must be a string'));
+    const values: ValueWork = { op: 'call', args: args as unknown[] | undefined, strings: options.strings ?? 'text' };
+    return this.submitWork('', name, values, options.signal).then(fromClone);
+  }
+
+  private submitWork(code: string | Uint8Array, name: string | undefined, values: ValueWork | undefined, signal: AbortSignal | undefined): Promise<ExecResult & ValueResult> {
+    const done = (rc: number, text: string) => Promise.resolve(workResult(values !== undefined, rc, text));
     try {
-      if (this.down) return Promise.resolve(execResult(-errno.ESHUTDOWN, ''));
+      if (this.down) return done(-errno.ESHUTDOWN, '');
       const size = typeof code === 'string' ? Buffer.byteLength(code) : uint8View(code)?.length ?? 0;
       const rc = checkUserArgs(code, size, null, 0, this.options.kernel.codeSizeLimit);
-      if (rc !== 0) return Promise.resolve(execResult(rc, ''));
-      if (options.signal?.aborted) return Promise.resolve(execResult(-errno.EINTR, 'cancelled before it ran'));
-      return new Promise((resolve) => this.enqueue(copyForMessage(code, size), options.name, false, resolve, options.signal));
+      if (rc !== 0) return done(rc, '');
+      if (signal?.aborted) return done(-errno.EINTR, 'cancelled before it ran');
+      return new Promise((resolve) => this.enqueue(copyForMessage(code, size), name, false, resolve, signal, values));
     } catch (e) {
-      return Promise.resolve(execResult(-errno.ECANCELED, e instanceof Error ? e.message : String(e)));
+      return done(-errno.ECANCELED, e instanceof Error ? e.message : String(e));
     }
   }
 
@@ -389,7 +414,7 @@ export class KernelThread {
 
   private onMessage(inc: Incarnation, m: FromWorker): void {
     if (inc !== this.inc || inc.retired) return;
-    if (m.t === 'done') this.settle(m.id, m.rc, m.text);
+    if (m.t === 'done') this.settle(m.id, m.rc, m.text, m.values);
     else if (m.t === 'closed') this.finishClose(m.leaks as LeakRecord[]);
     else this.failBoot(m.message);
   }
@@ -464,11 +489,13 @@ export class KernelThread {
     code: Uint8Array,
     name: string | undefined,
     discard: boolean,
-    resolve: ((r: ExecResult) => void) | null,
+    resolve: Work['resolve'],
     signal: AbortSignal | undefined,
+    values?: ValueWork,
   ): void {
     const id = this.nextId++;
-    const work: Work = { id, message: { t: 'work', id, code, name, discard }, resolve, cleanup: null };
+    const message: Work['message'] = values === undefined ? { t: 'work', id, code, name, discard } : { t: 'work', id, code, name, discard, values };
+    const work: Work = { id, message, resolve, cleanup: null };
     if (signal !== undefined) {
       const onAbort = (): void => this.cancel(id);
       signal.addEventListener('abort', onAbort, { once: true });
@@ -496,12 +523,12 @@ export class KernelThread {
     this.settle(id, -errno.EINTR, 'cancelled before it ran');
   }
 
-  private settle(id: number, rc: number, text: string): void {
+  private settle(id: number, rc: number, text: string, values?: unknown[]): void {
     const work = this.work.get(id);
     if (work === undefined) return;
     this.work.delete(id);
     work.cleanup?.();
-    work.resolve?.(execResult(rc, text));
+    work.resolve?.(workResult(work.message.values !== undefined, rc, text, values));
     if (this.work.size === 0) this.refresh();
   }
 

@@ -122,15 +122,22 @@ export interface WorkerInit {
   syncPort: MessagePort;
 }
 
+/** Work that is an eval (of `code`) or a call (of `name`): its values cross by structured clone. */
+export interface ValueWork {
+  op: 'eval' | 'call';
+  args: unknown[] | undefined;
+  strings: 'text' | 'bytes';
+}
+
 /** Host -> worker, async channel. */
 export type ToWorker =
-  | { t: 'work'; id: number; code: Uint8Array; name: string | undefined; discard: boolean }
+  | { t: 'work'; id: number; code: Uint8Array; name: string | undefined; discard: boolean; values?: ValueWork }
   | { t: 'cancel'; id: number }
   | { t: 'close' };
 
 /** Worker -> host, async channel. */
 export type FromWorker =
-  | { t: 'done'; id: number; rc: number; text: string }
+  | { t: 'done'; id: number; rc: number; text: string; values?: unknown[] }
   | { t: 'closed'; leaks: unknown[] }
   | { t: 'boot-error'; message: string };
 

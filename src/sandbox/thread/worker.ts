@@ -143,14 +143,23 @@ function serve(kernel: Kernel): void {
     if (cancelled.delete(work.id) || closing) return finish(work.id);
     let rc: number;
     let text = '';
+    let values: unknown[] | undefined;
     if (work.discard) {
       rc = kernel.sysLua(work.code, work.code.length, EMPTY, 0);
+    } else if (work.values !== undefined) {
+      const { op, args, strings } = work.values;
+      const r = op === 'eval'
+        ? kernel.eval(work.code, args, work.name === undefined ? { strings } : { strings, name: work.name })
+        : kernel.call(work.name ?? '', args, { strings });
+      rc = r.rc;
+      text = r.error ?? '';
+      values = r.values;
     } else {
       const r = kernel.exec(work.code, work.name === undefined ? {} : { name: work.name });
       rc = r.rc;
       text = (r.rc >= 0 ? r.value : r.error) ?? '';
     }
-    post({ t: 'done', id: work.id, rc, text });
+    post(values === undefined ? { t: 'done', id: work.id, rc, text } : { t: 'done', id: work.id, rc, text, values });
     finish(work.id);
   };
 
