@@ -3,7 +3,7 @@
 import test from 'ava';
 import { Kernel, KernelThread, errno, sysLua, type LunatikModule, type ShutdownReport } from '../../src/index.js';
 import { builtinModules } from '../../src/bindings/builtin.js';
-import { assertServes } from './helpers.js';
+import { assertServes, atEveryDepth } from './helpers.js';
 
 // ---------------------------------------------------------------- 1. library tables stay read-only
 
@@ -79,32 +79,6 @@ test('shutdown from inside a running call is refused with EBUSY and breaks nothi
 });
 
 // ---------------------------------------------------------------- 3. the host's JS stack runs out
-
-/**
- * Calls `entry` at every depth from the JS stack limit up: each level of recursion tries it
- * once on its way back. Returns the values seen and the exceptions that escaped from inside
- * the kernel's code. (At the deepest levels the call itself cannot be made: V8 throws before
- * the callee's first line, and no callee can catch that; those throws name no kernel frame.)
- */
-function atEveryDepth<T>(entry: () => T): { values: T[]; escaped: string[] } {
-  const values: T[] = [];
-  const escaped: string[] = [];
-  const descend = (): void => {
-    try {
-      descend();
-    } catch {
-      // the bottom: the stack is full here
-    }
-    try {
-      values.push(entry());
-    } catch (e) {
-      const stack = e instanceof Error ? e.stack ?? '' : '';
-      if (/[\\/]src[\\/](sandbox|bindings|memory)[\\/]|[\\/]wasm[\\/]/.test(stack)) escaped.push(stack);
-    }
-  };
-  descend();
-  return { values, escaped };
-}
 
 test('sysLua returns an errno at any JS stack depth and the kernel keeps serving', (t) => {
   const k = Kernel.boot();
