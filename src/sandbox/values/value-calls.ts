@@ -72,7 +72,7 @@ export interface KernelCore {
   current(): Machine | null;
   /** Runs `body` as one kernel call (busy flag, stats, panic, endCall); never throws. */
   enter<T>(body: (machine: Machine) => T, failed: (rc: number, message: string) => T): T;
-  /** Copies code in, opens the state if needed and loads it: the status, with the function or the error on top. */
+  /** Copies all of `code` (codeSz bytes) in, opens the state if needed and loads it: the status, with the function or the error on top. */
   load(machine: Machine, code: UserCode, codeSz: number, chunkName: string): number;
   /** The call's state, opened if there is none. */
   state(machine: Machine): number;
