@@ -180,10 +180,12 @@ export class ToLua {
     for (let i = 0; i < n; i++) {
       const element = read(array, i);
       if (element === undefined) continue; // a hole, or undefined: nil, which a table does not store
-      try {
-        this.push(L, element, level + 1);
-      } catch (e) {
-        throw e instanceof CrossError ? e.at(indexStep(i)) : e;
+      if (!this.pushPlain(L, element)) {
+        try {
+          this.push(L, element, level + 1);
+        } catch (e) {
+          throw e instanceof CrossError ? e.at(indexStep(i)) : e;
+        }
       }
       this.ints.rawseti(L, -2, i + 1);
     }
