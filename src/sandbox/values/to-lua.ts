@@ -2,15 +2,16 @@
  * JavaScript values onto the Lua stack, by DESIGN.md's mapping ("Values across the
  * boundary", JS -> Lua).
  *
- * Pushing allocates in the Lua state (strings, tables), so a caller runs `push` in protected
- * mode unless `allocates` said no: a memory error is then Lua's own error (a longjmp, which
- * passes through here untouched), never a crash. Values that cannot cross, and values past
+ * Pushing allocates in the Lua state (strings, tables), so a caller runs pushAll in
+ * protected mode unless every value went through pushPlain (which never allocates): a memory
+ * error is then Lua's own error (a longjmp, which passes through here untouched), never a
+ * crash. Values that cannot cross, and values past
  * the limits, throw a CrossError naming their path; nothing is left half-pushed that the
  * caller does not discard with the rest of the stack.
  *
  * The caller's code may run here (getters, Proxy traps are refused before any trap runs):
- * whatever it throws, even a thrown `Infinity` (which the image would take for a longjmp),
- * becomes a CrossError. Conversions nest when a finalizer that runs during an allocation
+ * whatever it throws becomes a CrossError, so nothing the caller throws can pass for a
+ * longjmp. Conversions nest when a finalizer that runs during an allocation
  * calls an exposed function: each conversion saves and restores the converter's counters.
  */
 import { types } from 'node:util';

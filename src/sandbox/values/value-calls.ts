@@ -6,9 +6,11 @@
  *
  * A call: the function on an empty stack (loaded, looked up, or from a handle's registry
  * reference), then the arguments, then lua_pcallk with every result kept, then the
- * results read into JavaScript. Arguments are copied out of the caller's array before
- * anything is pushed, inside the call, so a getter that calls back into the kernel gets
- * -EBUSY, and one that throws gets -EINVAL. Nothing here throws to the caller.
+ * results read into JavaScript. Arguments are read out of the caller's array once, inside
+ * the call, so a getter that calls back into the kernel gets -EBUSY, and one that throws
+ * gets -EINVAL; numbers, booleans and nils are pushed as they are read, and if any other
+ * value comes, all of them are pushed again in a protected call. Nothing here throws to the
+ * caller but the host's stack running out, which the kernel's last catch answers.
  */
 import { types } from 'node:util';
 import { uint8Length } from '../../../wasm/lua-strings.js';
