@@ -202,7 +202,7 @@ export class Kernel {
       gate: () => (this.down ? -errno.ESHUTDOWN : this.running ? -errno.EBUSY : 0),
       current: () => this.machine,
       enter: (body, failed, exhausted) => this.enter(body, failed, exhausted, false),
-      load: (machine, code, codeSz, chunkName) => this.loadChunk(machine, code, codeSz, chunkName),
+      load: (machine, code, codeSz, chunkName) => this.loadChunk(machine, code, codeSz, chunkName, true),
       state: (machine) => this.state(machine),
       failure: (machine, L, status) => {
         const { rc, bytes } = this.failure(machine, L, status, status === LUA_OK ? '' : machine.results.message(L), this.failedBefore);
@@ -618,9 +618,9 @@ export class Kernel {
   /**
    * Copies the code in, opens the state if there is none, and loads the code as text (from
    * the chunk cache when the name is the default one): returns the status, with the
-   * function or the error message on top of the stack.
+   * function or the error message on top of the stack. `whole`: codeSz is all of `code`.
    */
-  private loadChunk(machine: Machine, code: UserCode, codeSz: number, chunkName: string): number {
+  private loadChunk(machine: Machine, code: UserCode, codeSz: number, chunkName: string, whole = false): number {
     const { image, strings } = machine;
     let ptr: number;
     let length: number;
@@ -629,7 +629,7 @@ export class Kernel {
     const cache = chunkName !== '=sysLua' ? null : typeof code === 'string' ? machine.chunks?.text ?? null : machine.chunks?.bytes ?? null;
     // A whole text source already cached needs neither copying in nor keying: one lookup.
     const hit = cache !== null && typeof code === 'string' ? cache.get(code) : undefined;
-    if (hit !== undefined && Buffer.byteLength(code as string) === codeSz) {
+    if (hit !== undefined && (whole || Buffer.byteLength(code as string) === codeSz)) {
       image.api.lua_rawgeti(this.state(machine), LUA_REGISTRYINDEX, hit);
       return LUA_OK;
     }

@@ -141,3 +141,29 @@ export function luaBytecode(): Promise<Uint8Array> {
   })();
   return bytecode;
 }
+
+/**
+ * Calls `entry` at every depth from the JS stack limit up: each level of recursion tries it
+ * once on its way back. Returns the values seen and the exceptions that escaped from inside
+ * the kernel's code. (At the deepest levels the call itself cannot be made: V8 throws before
+ * the callee's first line, and no callee can catch that; those throws name no kernel frame.)
+ */
+export function atEveryDepth<T>(entry: () => T): { values: T[]; escaped: string[] } {
+  const values: T[] = [];
+  const escaped: string[] = [];
+  const descend = (): void => {
+    try {
+      descend();
+    } catch {
+      // the bottom: the stack is full here
+    }
+    try {
+      values.push(entry());
+    } catch (e) {
+      const stack = e instanceof Error ? e.stack ?? '' : '';
+      if (/[\\/]src[\\/](sandbox|bindings|memory)[\\/]|[\\/]wasm[\\/]/.test(stack)) escaped.push(stack);
+    }
+  };
+  descend();
+  return { values, escaped };
+}

@@ -2,15 +2,16 @@
  * JavaScript values onto the Lua stack, by DESIGN.md's mapping ("Values across the
  * boundary", JS -> Lua).
  *
- * Pushing allocates in the Lua state (strings, tables), so a caller runs `push` in protected
- * mode unless `allocates` said no: a memory error is then Lua's own error (a longjmp, which
- * passes through here untouched), never a crash. Values that cannot cross, and values past
+ * Pushing allocates in the Lua state (strings, tables), so a caller runs pushAll in
+ * protected mode unless every value went through pushPlain (which never allocates): a memory
+ * error is then Lua's own error (a longjmp, which passes through here untouched), never a
+ * crash. Values that cannot cross, and values past
  * the limits, throw a CrossError naming their path; nothing is left half-pushed that the
  * caller does not discard with the rest of the stack.
  *
  * The caller's code may run here (getters, Proxy traps are refused before any trap runs):
- * whatever it throws, even a thrown `Infinity` (which the image would take for a longjmp),
- * becomes a CrossError. Conversions nest when a finalizer that runs during an allocation
+ * whatever it throws becomes a CrossError, so nothing the caller throws can pass for a
+ * longjmp. Conversions nest when a finalizer that runs during an allocation
  * calls an exposed function: each conversion saves and restores the converter's counters.
  */
 import { types } from 'node:util';
@@ -180,10 +181,12 @@ export class ToLua {
     for (let i = 0; i < n; i++) {
       const element = read(array, i);
       if (element === undefined) continue; // a hole, or undefined: nil, which a table does not store
-      try {
-        this.push(L, element, level + 1);
-      } catch (e) {
-        throw e instanceof CrossError ? e.at(indexStep(i)) : e;
+      if (!this.pushPlain(L, element)) {
+        try {
+          this.push(L, element, level + 1);
+        } catch (e) {
+          throw e instanceof CrossError ? e.at(indexStep(i)) : e;
+        }
       }
       this.ints.rawseti(L, -2, i + 1);
     }

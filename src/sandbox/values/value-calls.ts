@@ -6,9 +6,11 @@
  *
  * A call: the function on an empty stack (loaded, looked up, or from a handle's registry
  * reference), then the arguments, then lua_pcallk with every result kept, then the
- * results read into JavaScript. Arguments are copied out of the caller's array before
- * anything is pushed, inside the call, so a getter that calls back into the kernel gets
- * -EBUSY, and one that throws gets -EINVAL. Nothing here throws to the caller.
+ * results read into JavaScript. Arguments are read out of the caller's array once, inside
+ * the call, so a getter that calls back into the kernel gets -EBUSY, and one that throws
+ * gets -EINVAL; numbers, booleans and nils are pushed as they are read, and if any other
+ * value comes, all of them are pushed again in a protected call. Nothing here throws to the
+ * caller but the host's stack running out, which the kernel's last catch answers.
  */
 import { types } from 'node:util';
 import { uint8Length } from '../../../wasm/lua-strings.js';
@@ -75,7 +77,7 @@ export interface KernelCore {
    * the host's JS stack runs out it answers `exhausted`.
    */
   enter<T>(body: (machine: Machine) => T, failed: (rc: number, message: string) => T, exhausted: T): T;
-  /** Copies code in, opens the state if needed and loads it: the status, with the function or the error on top. */
+  /** Copies all of `code` (codeSz bytes) in, opens the state if needed and loads it: the status, with the function or the error on top. */
   load(machine: Machine, code: UserCode, codeSz: number, chunkName: string): number;
   /** The call's state, opened if there is none. */
   state(machine: Machine): number;
