@@ -2,6 +2,7 @@
  * lunatik-wasm's public API.
  */
 import { Kernel } from './sandbox/kernel.js';
+import { errno } from './sandbox/errno.js';
 import type { UserCode, UserResult } from './sandbox/user-copy.js';
 
 export { Kernel, type CallStats, type ExecResult, type ShutdownReport } from './sandbox/kernel.js';
@@ -26,7 +27,14 @@ export function defaultKernelInstance(): Kernel {
   return defaultKernel;
 }
 
+const ENOMEM = errno.ENOMEM;
+
 /** sysLua on the default kernel (booted lazily with default options). Never throws. */
 export function sysLua(code: UserCode, codeSz: number, result: UserResult, resultSz: number): number {
-  return defaultKernelInstance().sysLua(code, codeSz, result, resultSz);
+  try {
+    return defaultKernelInstance().sysLua(code, codeSz, result, resultSz);
+  } catch {
+    // Booting the default kernel ran out of host JS stack (Kernel.sysLua itself never throws).
+    return -ENOMEM;
+  }
 }

@@ -121,7 +121,13 @@
     (local.set $size (i32.load (local.get $ud)))
     ;; may raise a memory error: a longjmp, which unwinds through here as through C.
     ;; The collector never moves a userdata, so $ud stays valid.
-    (call $lua_createtable (local.get 0) (local.get $size) (i32.const 0))
+    ;; The size is only a hint, capped at 2^20 slots: Lua sizes the array part as
+    ;; n * 16 bytes in a 32-bit size_t with no overflow check, so a hint of 2^28 or more
+    ;; would wrap to a small block and the loop would write past it. Above the cap the
+    ;; table grows as rawseti fills it, through Lua's checked growth (a memory error).
+    (call $lua_createtable (local.get 0)
+      (select (local.get $size) (i32.const 0x100000) (i32.le_u (local.get $size) (i32.const 0x100000)))
+      (i32.const 0))
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $i) (local.get $size)))

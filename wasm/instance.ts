@@ -18,6 +18,11 @@ export class LuaImage {
   private i32View: Int32Array;
   private f64View: Float64Array;
   private readonly cstrings = new Map<string, number>();
+  /**
+   * Largest block asked of the image's own malloc. The kernel lowers it once its pool sits
+   * above the image's heap: that heap must never outgrow the room it has (src/sandbox/machine.ts).
+   */
+  maxHeapRequest = Infinity;
 
   private constructor(api: LuaApi) {
     this.api = api;
@@ -82,14 +87,36 @@ export class LuaImage {
   cstring(s: string): number {
     let ptr = this.cstrings.get(s);
     if (ptr === undefined) {
-      const bytes = encoder.encode(s);
-      ptr = this.api.malloc(bytes.length + 1);
+      ptr = this.newCString(s);
       if (ptr === 0) throw new RangeError('the Lua image is out of memory for a static string');
-      const heap = this.u8;
-      heap.set(bytes, ptr);
-      heap[ptr + bytes.length] = 0;
       this.cstrings.set(s, ptr);
     }
+    return ptr;
+  }
+
+  /**
+   * `s` as a C string that lives only while `use` runs, for strings a caller chooses (chunk
+   * names): cstring() keeps every string it is given for the life of the image. Returns
+   * `outOfMemory` if the image cannot hold it.
+   */
+  withCString<T>(s: string, outOfMemory: T, use: (ptr: number) => T): T {
+    const ptr = this.newCString(s);
+    if (ptr === 0) return outOfMemory;
+    try {
+      return use(ptr);
+    } finally {
+      this.api.free(ptr);
+    }
+  }
+
+  private newCString(s: string): number {
+    const bytes = encoder.encode(s);
+    if (bytes.length >= this.maxHeapRequest) return 0;
+    const ptr = this.api.malloc(bytes.length + 1);
+    if (ptr === 0) return 0;
+    const heap = this.u8;
+    heap.set(bytes, ptr);
+    heap[ptr + bytes.length] = 0;
     return ptr;
   }
 

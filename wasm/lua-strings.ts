@@ -52,7 +52,7 @@ export class LuaStrings {
   /** A 4-byte out-parameter slot (size_t *len, int *isnum). */
   readonly outSlot: number;
 
-  constructor(private readonly image: LuaImage) {
+  constructor(readonly image: LuaImage) {
     this.outSlot = image.api.malloc(8);
     if (this.outSlot === 0) throw new RangeError('the Lua image has no memory for its transfer slot');
   }

@@ -38,8 +38,12 @@ export interface SyscallHost {
   readonly maxMemoryBytes: number;
 }
 
-/** Longjmp arrives as this thrown value, as in Emscripten's own glue. */
-const LONGJMP = Infinity;
+/**
+ * Longjmp travels as this thrown value. Emscripten's own glue throws `Infinity`, which any
+ * host function could throw too and so pass for a longjmp; an object only this module holds
+ * cannot be forged.
+ */
+export const LONGJMP: object = Object.freeze({ longjmp: true });
 
 export function buildSyscallTable(host: SyscallHost, link: () => ImageLink): WebAssembly.Imports {
   const denied = (errno: number) => () => -errno;

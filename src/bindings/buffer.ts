@@ -24,7 +24,7 @@
  * key reads as nil, as for any Lua object.
  */
 import { BUFFER_HEADER_BYTES, BUFFER_SIZE_OFFSET, instantiateBufferAccess, type BufferAccess, type CFunction } from '../../wasm/buffer-access.js';
-import { errorMessage, isFatal } from '../../wasm/host-function.js';
+import { guardHostFunction } from '../../wasm/host-function.js';
 import type { LuaImage } from '../../wasm/instance.js';
 import { LUA_TNIL, LUA_TNUMBER, LUA_TSTRING, LUA_TUSERDATA } from '../../wasm/lua-api.js';
 import type { Binding, Lua } from './lua.js';
@@ -164,6 +164,11 @@ export const indexBinding: Binding = (lua, L) => {
     api.lua_pushnil(L);
     return 1;
   }
+  // Past the end reads nil, as a table does: that is how ipairs finds the end.
+  if (api.lua_type(L, 2) === LUA_TNUMBER && api.lua_tonumberx(L, 2, 0) > bufferSize(lua.image, ud)) {
+    api.lua_pushnil(L);
+    return 1;
+  }
   const offset = checkOffset(lua, L, 2, ud);
   lua.pushInteger(L, lua.heap[ud + BUFFER_HEADER_BYTES + offset]!);
   return 1;
@@ -225,18 +230,9 @@ const describeBuffer: Binding = (lua, L) => {
   return 1;
 };
 
-/** A binding as a plain lua_CFunction body for the Wasm module's imports, with the host-function wrapper's guarantee. */
+/** A binding as a plain lua_CFunction body for the Wasm module's imports, with the host-function wrapper's guarantees. */
 function guarded(lua: Lua, fn: Binding): CFunction {
-  return (L) => {
-    let message: string;
-    try {
-      return fn(lua, L);
-    } catch (e) {
-      if (e === Infinity || isFatal(e)) throw e; // a Lua error (longjmp) or a broken image
-      message = errorMessage(e);
-    }
-    return lua.error(L, message);
-  };
+  return guardHostFunction(lua.image, (L, message) => lua.error(L, message), (L) => fn(lua, L));
 }
 
 /**

@@ -4,7 +4,7 @@
  * look at one layer alone.
  */
 
-export { PagePool, type PagePoolOptions, type MemInfo, type SlabInfo, type LeakRecord } from './pool.js';
+export { PagePool, type PagePoolOptions, type PoolStatistics, type MemInfo, type SlabInfo, type LeakRecord } from './pool.js';
 export { BuddyAllocator, MAX_ORDER } from './buddy.js';
 export { SlabAllocator, SlabCache, SIZE_CLASSES, KMALLOC_MAX_SIZE, sizeClassOf, slabName } from './slab.js';
 export { LargeAllocator } from './large.js';

@@ -141,6 +141,9 @@ function footprintName(fp: number): string {
   return `pages-${fp}`;
 }
 
+/** What /proc shows of a pool: the live pool, or a snapshot of one. */
+export type PoolStatistics = Pick<PagePool, 'meminfo' | 'buddyinfo' | 'slabinfo' | 'formatMeminfo' | 'formatBuddyinfo' | 'formatSlabinfo'>;
+
 export class PagePool {
   readonly base: number;
   readonly pages: number;
@@ -418,6 +421,22 @@ export class PagePool {
 
   formatSlabinfo(): string {
     return formatSlabinfo(this.slabinfo());
+  }
+
+  /** The statistics as they are now, readable after the pool itself is gone (a shut-down kernel answers from it). */
+  snapshot(): PoolStatistics {
+    const meminfo = this.meminfo();
+    const buddyinfo = this.buddyinfo();
+    const slabinfo = this.slabinfo();
+    const text = formatMeminfo(meminfo, this.pageSize, this.slab.slabPages(), this.large.pagesHeld);
+    return {
+      meminfo: () => ({ ...meminfo, byType: { ...meminfo.byType } }),
+      buddyinfo: () => [...buddyinfo],
+      slabinfo: () => slabinfo.map((cache) => ({ ...cache })),
+      formatMeminfo: () => text,
+      formatBuddyinfo: () => formatBuddyinfo(buddyinfo),
+      formatSlabinfo: () => formatSlabinfo(slabinfo),
+    };
   }
 
   /** Every live block, oldest (lowest sequence) first. */

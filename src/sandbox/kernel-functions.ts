@@ -20,7 +20,10 @@ export interface KernelFunctions {
   collectgarbage: number;
   rawset: number;
   readonlyNewindex: number;
+  /** __pairs of a read-only proxy; upvalue 1 is its iterator, a readonlyNext closure. */
   readonlyPairs: number;
+  /** next() over the real table in upvalue 1, whatever table it is called with. */
+  readonlyNext: number;
   panic: number;
   warnf: number;
   /** coroutine.create/wrap that report each new thread (for the instruction budget). */
@@ -126,12 +129,22 @@ export function installKernelFunctions(image: LuaImage, strings: LuaStrings, log
 
     readonlyNewindex: install((L) => strings.raise(L, 'attempt to modify a read-only table')),
 
-    // __pairs of a library proxy: iterate the real table (upvalue 2) with the original next (upvalue 1).
+    // __pairs of a library proxy: the iterator walks the real table, which is its upvalue and
+    // never a value handed to the script (returning `next, real` would give the table away).
     readonlyPairs: install((L) => {
       api.lua_pushvalue(L, upvalueIndex(1));
-      api.lua_pushvalue(L, upvalueIndex(2));
+      api.lua_pushvalue(L, 1);
       api.lua_pushnil(L);
       return 3;
+    }),
+
+    readonlyNext: install((L) => {
+      api.lua_settop(L, 2);
+      api.lua_pushvalue(L, upvalueIndex(1));
+      api.lua_rotate(L, 2, 1); // the real table below the key, which lua_next pops
+      if (api.lua_next(L, 2) !== 0) return 2;
+      api.lua_pushnil(L);
+      return 1;
     }),
 
     newThread: install((L) => {

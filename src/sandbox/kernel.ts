@@ -3,21 +3,26 @@
  * `isolate`), and sysLua, the only way in.
  *
  * Invariants: sysLua never throws; while a script runs, `running` is set and any other
- * entry returns -EBUSY; after every call the Lua stack is empty; an exception that
- * reaches this level means the image is broken, so the whole instance is dropped and the
- * next call boots a new one (the host process never dies with it).
+ * entry (shutdown included) returns -EBUSY; after every call the Lua stack is empty; an
+ * exception that reaches this level means the image is broken, so the whole instance is
+ * dropped and the next call boots a new one (the host process never dies with it).
+ *
+ * The host's own JS stack can run out anywhere, even inside the handlers that deal with
+ * that: V8 throws a RangeError at any call once it is full. So each public entry has a last
+ * catch that calls nothing (see `stackExhausted`); `running` is cleared only where a call
+ * ends normally, which tells that catch whether the state was left mid-call.
  */
-import { errorMessage } from '../../wasm/host-function.js';
+import { errorMessage, isHostStackOverflow } from '../../wasm/host-function.js';
 import { LUA_ERRMEM, LUA_ERRRUN, LUA_ERRSYNTAX, LUA_OK, LUA_REGISTRYINDEX } from '../../wasm/lua-api.js';
 import { ChunkCache, MAX_CACHED_SOURCE } from './chunk-cache.js';
 import { uint8Length } from '../../wasm/lua-strings.js';
-import { PagePool, type LeakRecord, type MemInfo, type SlabInfo } from '../memory/index.js';
+import type { LeakRecord, MemInfo, PoolStatistics, SlabInfo } from '../memory/index.js';
 import { errno, errnoName, strerror } from './errno.js';
 import { recycleMachine, startMachine, type Machine } from './machine.js';
 import { KERN_EMERG, KERN_ERR, KernelLog, type LogRecord } from './klog.js';
 import { resolveOptions, type BootOptions, type ResolvedOptions } from './options.js';
 import { ORIGINAL_COLLECTGARBAGE, openState, StateMemoryError } from './state.js';
-import { ModuleLoader, applyModule, declareModule, undeclareModule, unapplyModule, type ModuleInfo } from './modules.js';
+import { ModuleLoader, applyModule, declareModule, readModule, undeclareModule, unapplyModule, type ModuleInfo } from './modules.js';
 import type { LunatikModule } from '../bindings/module.js';
 import { checkUserArgs, copyFromUser, copyToUser, withoutTrailingNul, type UserCode, type UserResult } from './user-copy.js';
 
@@ -44,6 +49,8 @@ export interface CallStats {
 }
 
 export interface ShutdownReport {
+  /** 0, or -EBUSY when called while the kernel runs a script (from a binding): nothing was shut down. */
+  rc: number;
   /** Blocks still allocated after the state closed (empty on a clean shutdown), kmemleak-style. */
   leaks: LeakRecord[];
 }
@@ -60,14 +67,38 @@ function latin1(heap: Uint8Array, ptr: number, length: number): string {
 }
 
 function describeModule(module: unknown): string {
-  const name = (module as { name?: unknown } | null)?.name;
-  return typeof name === 'string' ? `'${name}'` : String(module);
+  try {
+    const name = (module as { name?: unknown } | null)?.name;
+    return typeof name === 'string' ? `'${name}'` : String(module);
+  } catch {
+    return 'that cannot be read';
+  }
 }
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 /** Enough cycles to halve a CallInfo list of any depth the Lua stack allows (LUAI_MAXSTACK) down to nothing. */
 const MAX_GC_CYCLES = 24;
+
+/** What a call gets when the host's JS stack is too deep to make it (read without a call). */
+const ENOMEM = errno.ENOMEM;
+/** What a kernel shut down without a pool (it had panicked, and nothing booted a new one) shows. */
+const NO_POOL: PoolStatistics = {
+  meminfo: () => ({
+    totalPages: 0, freePages: 0, usedBytes: 0, peakBytes: 0, failedAllocations: 0,
+    byType: { strings: 0, tables: 0, closures: 0, userdata: 0, threads: 0, others: 0 },
+  }),
+  buddyinfo: () => [],
+  slabinfo: () => [],
+  formatMeminfo: () => '',
+  formatBuddyinfo: () => '',
+  formatSlabinfo: () => '',
+};
+
+/** withCString's answer when the image cannot hold a chunk name (no Lua status is negative). */
+const NO_NAME_MEMORY = -1;
+
+export const STACK_EXHAUSTED = 'the host JavaScript stack is too deep to make this call';
 
 export class Kernel {
   private machine: Machine | null = null;
@@ -76,6 +107,8 @@ export class Kernel {
   private readonly workQueue: Uint8Array[] = [];
   private readonly modules = new ModuleLoader();
   private stats: CallStats | null = null;
+  /** The pool's statistics at shutdown. */
+  private final: PoolStatistics | null = null;
   private workScheduled = false;
   private resultLength = 0;
   readonly log: KernelLog;
@@ -88,19 +121,22 @@ export class Kernel {
   static boot(options?: BootOptions): Kernel {
     const resolved = resolveOptions(options);
     const kernel = new Kernel(resolved);
-    for (const module of resolved.modules) {
-      const rc = kernel.modules.check(module);
-      if (rc !== 0) throw new RangeError(`cannot load module ${describeModule(module)} at boot: ${errnoName(rc)} (${strerror(rc)})`);
-      kernel.modules.add(module);
+    for (const given of resolved.modules) {
+      const module = readModule(given);
+      const rc = module === null ? -errno.EINVAL : kernel.modules.check(module);
+      if (rc !== 0) throw new RangeError(`cannot load module ${describeModule(given)} at boot: ${errnoName(rc)} (${strerror(rc)})`);
+      kernel.modules.add(module!);
     }
     kernel.machine = kernel.startMachine();
     return kernel;
   }
 
   /** Loads a module: 0, or -EEXIST, -ENOENT (a dependency is missing), -EINVAL (not a module), -ENOMEM, -EBUSY, -ESHUTDOWN. */
-  insmod(module: LunatikModule): number {
+  insmod(given: LunatikModule): number {
     if (this.down) return -errno.ESHUTDOWN;
     if (this.running) return -errno.EBUSY;
+    const module = readModule(given);
+    if (module === null) return -errno.EINVAL;
     const rc = this.modules.check(module);
     if (rc !== 0) return rc;
     this.modules.add(module);
@@ -146,29 +182,52 @@ export class Kernel {
 
   /** The syscall. Never throws; see the contract in DESIGN.md. */
   sysLua(code: UserCode, codeSz: number, result: UserResult, resultSz: number): number {
-    if (this.down) return -errno.ESHUTDOWN;
-    if (this.running) return -errno.EBUSY;
-    const rc = checkUserArgs(code, codeSz, result, resultSz, this.options.codeSizeLimit);
-    if (rc !== 0) return rc;
-    if (result === null && resultSz === 0) {
-      this.queueWork(copyFromUser(code, codeSz));
-      return 0;
+    let entered = false;
+    try {
+      if (this.down) return -errno.ESHUTDOWN;
+      if (this.running) return -errno.EBUSY;
+      const rc = checkUserArgs(code, codeSz, result, resultSz, this.options.codeSizeLimit);
+      if (rc !== 0) return rc;
+      if (result === null && resultSz === 0) {
+        this.queueWork(copyFromUser(code, codeSz));
+        return 0;
+      }
+      entered = true;
+      const outcome = this.run(code, codeSz, '=sysLua');
+      this.resultLength = copyToUser(result, resultSz, outcome.bytes);
+      return outcome.rc;
+    } catch {
+      // Only the host's JS stack running out gets here. Calls are off limits (see the header).
+      // A re-entered call (from a binding) never set `running`: the outer call owns it.
+      if (entered && this.running) {
+        this.machine = null;
+        this.running = false;
+      }
+      return -ENOMEM;
     }
-    const outcome = this.run(code, codeSz, '=sysLua');
-    this.resultLength = copyToUser(result, resultSz, outcome.bytes);
-    return outcome.rc;
   }
 
   /** Runs `code` and returns the result as text; `name` is the chunk name in error messages. */
   exec(code: string | Uint8Array, options: { name?: string } = {}): ExecResult {
-    if (this.down) return { rc: -errno.ESHUTDOWN, error: strerror(-errno.ESHUTDOWN) };
-    if (this.running) return { rc: -errno.EBUSY, error: strerror(-errno.EBUSY) };
-    const size = typeof code === 'string' ? Buffer.byteLength(code) : uint8Length(code);
-    const rc = checkUserArgs(code, size, null, 0, this.options.codeSizeLimit);
-    if (rc !== 0) return { rc, error: strerror(rc) };
-    const outcome = this.run(code, size, options.name === undefined ? '=sysLua' : `=${options.name}`);
-    const text = decoder.decode(outcome.bytes);
-    return outcome.rc >= 0 ? { rc: outcome.rc, value: text } : { rc: outcome.rc, error: text || strerror(outcome.rc) };
+    let entered = false;
+    try {
+      if (this.down) return { rc: -errno.ESHUTDOWN, error: strerror(-errno.ESHUTDOWN) };
+      if (this.running) return { rc: -errno.EBUSY, error: strerror(-errno.EBUSY) };
+      const size = typeof code === 'string' ? Buffer.byteLength(code) : uint8Length(code);
+      const rc = checkUserArgs(code, size, null, 0, this.options.codeSizeLimit);
+      if (rc !== 0) return { rc, error: strerror(rc) };
+      entered = true;
+      const outcome = this.run(code, size, options.name === undefined ? '=sysLua' : `=${options.name}`);
+      const text = decoder.decode(outcome.bytes);
+      return outcome.rc >= 0 ? { rc: outcome.rc, value: text } : { rc: outcome.rc, error: text || strerror(outcome.rc) };
+    } catch {
+      // As in sysLua: the host's JS stack ran out; nothing may be called here.
+      if (entered && this.running) {
+        this.machine = null;
+        this.running = false;
+      }
+      return { rc: -ENOMEM, error: STACK_EXHAUSTED };
+    }
   }
 
   /** The kernel log, oldest record first. */
@@ -178,23 +237,30 @@ export class Kernel {
 
   /** Closes the state (running its finalizers) and reports what it left allocated. Idempotent. */
   shutdown(): ShutdownReport {
-    if (this.down) return { leaks: [] };
+    if (this.down) return { rc: 0, leaks: [] };
+    // From a binding, mid-call: closing the state under the running VM (and recycling the
+    // instance into the next boot) would break both kernels. Refused, as rmmod is.
+    if (this.running) return { rc: -errno.EBUSY, leaks: [] };
     this.down = true;
     this.workQueue.length = 0;
     const machine = this.machine;
     this.machine = null;
-    if (machine === null) return { leaks: [] };
-    if (machine.L !== 0) {
-      try {
+    if (machine === null) return { rc: 0, leaks: [] };
+    try {
+      // Finalizers run here, under the kernel's limits (see collect).
+      if (machine.L !== 0) {
+        machine.budget?.start(machine.L);
         machine.image.api.lua_close(machine.L);
-      } catch (e) {
-        this.log.write(KERN_EMERG, `kernel panic during shutdown: ${errorMessage(e)}`);
-        return { leaks: machine.pool.leaks() };
       }
+    } catch (e) {
+      this.log.write(KERN_EMERG, `kernel panic during shutdown: ${errorMessage(e)}`);
+      this.final = machine.pool.snapshot();
+      return { rc: 0, leaks: machine.pool.leaks() };
     }
+    this.final = machine.pool.snapshot();
     const leaks = machine.pool.leaks();
     recycleMachine(machine);
-    return { leaks };
+    return { rc: 0, leaks };
   }
 
   /**
@@ -203,54 +269,77 @@ export class Kernel {
    * Scripts cannot do this themselves: collectgarbage answers only "count".
    */
   gc(): number {
-    const pool = this.livePool();
-    const machine = this.machine!;
-    if (machine.L !== 0 && !this.running) {
-      const { api } = machine.image;
-      // A full cycle frees only every other spare CallInfo of a thread (luaE_shrinkCI), and
-      // the survivors keep their slabs: after a deep recursion one or two cycles give back
-      // almost nothing. Collect until a cycle frees nothing (log2 of the depth cycles).
-      machine.fns.protect(machine.L, (L) => {
+    if (this.down) return -errno.ESHUTDOWN;
+    if (this.running) return -errno.EBUSY;
+    this.running = true;
+    try {
+      const machine = this.machine ??= this.startMachine();
+      if (machine.L !== 0) this.collect(machine, machine.L);
+      machine.pool.shrink();
+      return machine.pool.usedPages();
+    } catch (e) {
+      return this.panic(e).rc;
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /**
+   * Full collections of L, under the kernel's limits: a finalizer a script planted runs
+   * here, and must not hang the host (a budget error in a finalizer is a warning, as Lua
+   * makes any error there). Every error of the collection itself is ignored.
+   * A full cycle frees only every other spare CallInfo of a thread (luaE_shrinkCI), and the
+   * survivors keep their slabs: after a deep recursion two cycles give back almost
+   * nothing. So: at least two, then until a cycle frees nothing (log2 of the depth cycles).
+   */
+  private collect(machine: Machine, L: number): void {
+    const { api } = machine.image;
+    const { pool } = machine;
+    machine.budget?.start(L);
+    try {
+      machine.fns.protect(L, (L) => {
         for (let pass = 0, before = Infinity; pass < MAX_GC_CYCLES && (pass < 2 || pool.usedBytes < before); pass++) {
           before = pool.usedBytes;
           api.lua_getfield(L, LUA_REGISTRYINDEX, machine.image.cstring(ORIGINAL_COLLECTGARBAGE));
           api.lua_callk(L, 0, 0, 0, 0);
         }
       });
-      api.lua_settop(machine.L, 0);
+      api.lua_settop(L, 0);
+    } finally {
+      machine.budget?.stop(L);
     }
-    pool.shrink();
-    return pool.usedPages();
   }
 
-  /** Memory statistics of the pool, as /proc/meminfo shows them. */
+  /** Memory statistics of the pool, as /proc/meminfo shows them (after shutdown: as the pool was then). */
   meminfo(): MemInfo {
-    return this.livePool().meminfo();
+    return this.statistics().meminfo();
   }
 
   /** Free blocks per buddy order (0..10), as /proc/buddyinfo shows them. */
   buddyinfo(): number[] {
-    return this.livePool().buddyinfo();
+    return this.statistics().buddyinfo();
   }
 
   /** The size-class caches, as /proc/slabinfo shows them. */
   slabinfo(): SlabInfo[] {
-    return this.livePool().slabinfo();
+    return this.statistics().slabinfo();
   }
 
   /** The text of /proc/meminfo, /proc/buddyinfo or /proc/slabinfo for this kernel's pool. */
   proc(file: 'meminfo' | 'buddyinfo' | 'slabinfo'): string {
-    const pool = this.livePool();
+    const statistics = this.statistics();
     switch (file) {
-      case 'meminfo': return pool.formatMeminfo();
-      case 'buddyinfo': return pool.formatBuddyinfo();
-      case 'slabinfo': return pool.formatSlabinfo();
+      case 'meminfo': return statistics.formatMeminfo();
+      case 'buddyinfo': return statistics.formatBuddyinfo();
+      case 'slabinfo': return statistics.formatSlabinfo();
       default: throw new RangeError(`no such proc file: ${String(file)}`);
     }
   }
 
-  private livePool(): PagePool {
-    if (this.down) throw new Error('the kernel is shut down');
+  /** The live pool, or after shutdown the snapshot taken then (the pool itself serves another kernel). */
+  private statistics(): PoolStatistics {
+    if (this.final !== null) return this.final;
+    if (this.down) return NO_POOL;
     this.machine ??= this.startMachine();
     return this.machine.pool;
   }
@@ -281,9 +370,18 @@ export class Kernel {
     });
   }
 
-  /** Loads and runs the first codeSz bytes of `code`; never throws. */
+  /**
+   * Loads and runs the first codeSz bytes of `code`. Throws only when the host's JS stack
+   * runs out in its own error handling, and then leaves `running` set (see the header).
+   */
   private run(code: UserCode, codeSz: number, chunkName: string): Outcome {
     this.running = true;
+    const outcome = this.runOnce(code, codeSz, chunkName);
+    this.running = false;
+    return outcome;
+  }
+
+  private runOnce(code: UserCode, codeSz: number, chunkName: string): Outcome {
     let machine: Machine | null = null;
     const started = performance.now();
     try {
@@ -312,7 +410,6 @@ export class Kernel {
       } catch (e) {
         this.panic(e);
       }
-      this.running = false;
     }
   }
 
@@ -322,9 +419,12 @@ export class Kernel {
    */
   private panic(e: unknown): Outcome {
     this.machine = null;
-    const message = `kernel panic: ${errorMessage(e)}; the Lua state was discarded`;
+    // The host's stack ran out under a Wasm frame: not the script's fault, and as -ENOMEM as
+    // a call that found the stack full before it began.
+    const stack = isHostStackOverflow(e);
+    const message = `kernel panic: ${stack ? STACK_EXHAUSTED : errorMessage(e)}; the Lua state was discarded`;
     this.log.write(KERN_EMERG, message);
-    return { rc: -errno.ECANCELED, bytes: encoder.encode(message) };
+    return { rc: stack ? -errno.ENOMEM : -errno.ECANCELED, bytes: encoder.encode(message) };
   }
 
   private execute(machine: Machine, code: UserCode, codeSz: number, chunkName: string): Outcome {
@@ -358,8 +458,10 @@ export class Kernel {
       api.lua_rawgeti(L, LUA_REGISTRYINDEX, cached);
       status = LUA_OK;
     } else {
-      const name = chunkName === '=sysLua' ? machine.chunkName : image.cstring(chunkName);
-      status = api.luaL_loadbufferx(L, ptr, length, name, machine.textMode);
+      const load = (name: number) => api.luaL_loadbufferx(L, ptr, length, name, machine.textMode);
+      // A caller's chunk name lives only for the load (Lua copies it): names never accumulate.
+      status = chunkName === '=sysLua' ? load(machine.chunkName) : image.withCString(chunkName, NO_NAME_MEMORY, load);
+      if (status === NO_NAME_MEMORY) return { rc: -errno.ENOMEM, bytes: encoder.encode('not enough memory for the chunk name') };
       if (status === LUA_OK && key !== null && cache!.wanted(key)) this.cacheChunk(machine, cache!, L, key);
     }
     // Armed until endCall: a result's __tostring runs under the same limits as the script.

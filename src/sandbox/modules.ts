@@ -60,9 +60,8 @@ export class ModuleLoader {
     }));
   }
 
-  /** 0, or -EINVAL (not a module), -EEXIST (loaded), -ENOENT (a dependency is not loaded). */
-  check(module: unknown): number {
-    if (!isModule(module)) return -errno.EINVAL;
+  /** 0, or -EEXIST (loaded), -ENOENT (a dependency is not loaded), for a module readModule accepted. */
+  check(module: LunatikModule): number {
     if (this.has(module.name)) return -errno.EEXIST;
     if ((module.depends ?? []).some((d) => !this.has(d))) return -errno.ENOENT;
     return 0;
@@ -85,12 +84,24 @@ export class ModuleLoader {
   }
 }
 
-function isModule(m: unknown): m is LunatikModule {
-  if (typeof m !== 'object' || m === null) return false;
-  const { name, init, depends, exit } = m as Partial<LunatikModule>;
-  return typeof name === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && typeof init === 'function'
-    && (exit === undefined || typeof exit === 'function')
-    && (depends === undefined || Array.isArray(depends) && depends.every((d) => typeof d === 'string'));
+/**
+ * A copy of the caller's module, each field read exactly once, or null if it is not a module
+ * (getters that throw included). The kernel keeps the copy: a getter cannot answer
+ * differently later, and nothing of the caller's runs again but init and exit.
+ */
+export function readModule(m: unknown): LunatikModule | null {
+  try {
+    if (typeof m !== 'object' || m === null) return null;
+    const { name, init, depends, exit } = m as Partial<LunatikModule>;
+    const dependsCopy = Array.isArray(depends) ? [...depends] : depends;
+    const valid = typeof name === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && typeof init === 'function'
+      && (exit === undefined || typeof exit === 'function')
+      && (dependsCopy === undefined || Array.isArray(dependsCopy) && dependsCopy.every((d) => typeof d === 'string'));
+    if (!valid) return null;
+    return Object.freeze({ name, init: init.bind(m), depends: dependsCopy as string[] | undefined, exit: exit?.bind(m) });
+  } catch {
+    return null;
+  }
 }
 
 function contextFor(module: LunatikModule, host: ModuleHost, declared: Declared | null): ModuleContext {

@@ -4,8 +4,10 @@
  *
  * After setup: the globals are exactly the base library minus dofile/loadfile, with
  * load/collectgarbage/rawset/print/warn replaced, plus coroutine, table, string, math and
- * utf8 as read-only proxies (their real tables are reachable only as the proxies'
- * __index and the string metatable's __index, which is itself protected by __metatable).
+ * utf8 as read-only proxies. Their real tables are reachable only as the proxies' __index,
+ * as the upvalue of their __pairs iterator, and as the string metatable's __index, all
+ * behind __metatable = false: no value a script can get (from pairs, next, rawget,
+ * select, error values) is ever a real library table.
  */
 import type { LuaImage } from '../../wasm/instance.js';
 import { LUA_OK, LUA_REGISTRYINDEX } from '../../wasm/lua-api.js';
@@ -14,8 +16,6 @@ import type { KernelFunctions } from './kernel-functions.js';
 export const LIBRARIES = ['coroutine', 'table', 'string', 'math', 'utf8'] as const;
 const REMOVED_GLOBALS = ['dofile', 'loadfile'];
 const READONLY_SET = 'lunatik.readonly';
-/** The base library's `next`, which proxies' __pairs must use even if a script replaces the global. */
-const ORIGINAL_NEXT = 'lunatik.next';
 /** The base library's collectgarbage, for the kernel's own full collections. */
 export const ORIGINAL_COLLECTGARBAGE = 'lunatik.collectgarbage';
 
@@ -81,8 +81,6 @@ function openLibraries(image: LuaImage, L: number, fns: KernelFunctions, limited
   api.lua_setfield(L, LUA_REGISTRYINDEX, cs(READONLY_SET));
   api.lua_pushvalue(L, 2);
   wrapGlobal(image, L, 'rawset', fns.rawset, 1);
-  api.lua_getfield(L, 1, cs('next'));
-  api.lua_setfield(L, LUA_REGISTRYINDEX, cs(ORIGINAL_NEXT));
 
   if (limited) {
     wrapGlobal(image, L, 'xpcall', fns.xpcall, 0);
@@ -130,9 +128,9 @@ export function makeReadonly(image: LuaImage, L: number, fns: KernelFunctions): 
   api.lua_setfield(L, -2, cs('__index'));
   api.lua_pushcclosure(L, fns.readonlyNewindex, 0);
   api.lua_setfield(L, -2, cs('__newindex'));
-  api.lua_getfield(L, LUA_REGISTRYINDEX, cs(ORIGINAL_NEXT));
   api.lua_pushvalue(L, real);
-  api.lua_pushcclosure(L, fns.readonlyPairs, 2);
+  api.lua_pushcclosure(L, fns.readonlyNext, 1);
+  api.lua_pushcclosure(L, fns.readonlyPairs, 1);
   api.lua_setfield(L, -2, cs('__pairs'));
   api.lua_pushboolean(L, 0);
   api.lua_setfield(L, -2, cs('__metatable'));

@@ -54,22 +54,10 @@ export function tableSlots(k: Kernel): { length: number; live: number } {
 }
 
 /**
- * A full garbage collection of the persistent state, through the original collectgarbage
- * (the sandbox lets scripts ask only for "count"): upvalue 1 of the kernel's wrapper.
+ * Bytes the Lua state holds after kernel.gc(): two full collections, since objects that
+ * only a weak table or a finalizer kept are freed by the second.
  */
-export function fullGc(k: Kernel): void {
-  const { image, L } = machineOf(k);
-  const api = image.api as typeof image.api & { lua_getupvalue(L: number, f: number, n: number): number };
-  api.lua_getglobal(L, image.cstring('collectgarbage'));
-  if (api.lua_getupvalue(L, -1, 1) === 0) throw new Error('collectgarbage has no upvalue: cannot force a collection');
-  api.lua_pushstring(L, image.cstring('collect'));
-  const status = api.lua_pcallk(L, 1, 0, 0, 0, 0);
-  api.lua_settop(L, 0);
-  if (status !== 0) throw new Error(`collectgarbage("collect") failed with status ${status}`);
-}
-
-/** Bytes the Lua state holds after a full collection. */
 export function liveBytes(k: Kernel): number {
-  fullGc(k);
+  k.gc();
   return k.meminfo().usedBytes;
 }

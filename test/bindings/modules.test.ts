@@ -79,14 +79,16 @@ test('10,000 load/unload cycles leak no Lua memory and no function-table slots',
   // sizes (when a table rehashes depends on Lua's string-hash seed, i.e. on addresses).
   cycle(1000);
   t.is(k.exec(use).value, '85'); // measured as after the cycles: a module used once since loaded
+  const gcCount = Number(k.exec('return gc_count()').value);
   const slots = tableSlots(k);
   const bytes = liveBytes(k);
-  const gcCount = Number(k.exec('return gc_count()').value);
   cycle(9000);
   t.is(k.exec(use).value, '85', 'still works');
   t.deepEqual(tableSlots(k), slots, 'function table: same length, same live slots');
   const after = liveBytes(k);
-  t.true(after <= bytes, `Lua memory after a full collection: ${bytes} -> ${after} bytes`);
+  // A collection's own call records (CallInfo, freed by halves at each cycle) move the figure
+  // by a few hundred bytes either way; a leak of one byte per cycle would be 9,000.
+  t.true(after <= bytes + 1024, `Lua memory after a full collection: ${bytes} -> ${after} bytes`);
   t.true(Number(k.exec('return gc_count()').value) <= gcCount + 1, 'gc_count flat');
   assertServes(t, k);
 });

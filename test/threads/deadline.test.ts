@@ -86,11 +86,11 @@ test('an instruction budget ends hook-visible loops without a kill; a hang in C 
 test('a __gc that loops at close: the shutdown is killed at the deadline and close still resolves', async (t) => {
   const thread = KernelThread.spawn({ ...SMALL, deadlineMs: DEADLINE_MS });
   t.deepEqual(execSettled(thread, 'trap = setmetatable({}, { __gc = function() while true do end end }) return 1'), { rc: 1, value: '1' });
-  t.deepEqual(await thread.close(), { leaks: [], killed: true });
+  t.deepEqual(await thread.close(), { rc: 0, leaks: [], killed: true });
 });
 
 test('a clean close runs finalizers and reports no leaks', async (t) => {
   const thread = KernelThread.spawn({ ...SMALL, deadlineMs: 5000 });
   t.deepEqual(thread.exec('keep = setmetatable({}, { __gc = function() printk("bye") end }) return 1'), { rc: 1, value: '1' });
-  t.deepEqual(await thread.close(), { leaks: [], killed: false });
+  t.deepEqual(await thread.close(), { rc: 0, leaks: [], killed: false });
 });

@@ -85,7 +85,7 @@ test.serial('close during running work: the running item meets its deadline, que
   const report = thread.close();
   for (const r of await Promise.all(queued)) t.is(r.rc, -errno.ESHUTDOWN);
   t.is((await running).rc, -errno.ETIME);
-  t.deepEqual(await report, { leaks: [], killed: true });
+  t.deepEqual(await report, { rc: 0, leaks: [], killed: true });
   await waitFor(() => liveWorkers() === 0, 20_000, 'every worker to exit');
 });
 

@@ -153,7 +153,7 @@ test('close: -ESHUTDOWN afterwards, idempotent, with the leak report', async (t)
   t.deepEqual(thread.exec('x = {} return 1'), { rc: 1, value: '1' });
   const first = thread.close();
   t.is(thread.close(), first);
-  t.deepEqual(await first, { leaks: [], killed: false });
+  t.deepEqual(await first, { rc: 0, leaks: [], killed: false });
   t.true(thread.isClosed);
   t.is(thread.sysLua('return 1', 8, new Uint8Array(4), 4), -errno.ESHUTDOWN);
   t.is(thread.sysLua('return 1', 8, null, 0), -errno.ESHUTDOWN);

@@ -36,7 +36,7 @@
 import { receiveMessageOnPort } from 'node:worker_threads';
 import { copyToUser, checkUserArgs, type UserCode, type UserResult } from '../user-copy.js';
 import { errno, strerror } from '../errno.js';
-import type { CallStats, ExecResult, ShutdownReport } from '../kernel.js';
+import { STACK_EXHAUSTED, type CallStats, type ExecResult, type ShutdownReport } from '../kernel.js';
 import type { LeakRecord } from '../../memory/index.js';
 import { uint8View } from '../../../wasm/lua-strings.js';
 import { Incarnation, MAX_UNREAPED } from './incarnation.js';
@@ -105,6 +105,10 @@ const SPIN_US = 20;
 const encoder = new TextEncoder();
 const NOT_LAUNCHED = `more than ${MAX_UNREAPED} killed kernel threads wait for the event loop to reap them; the replacement starts once the host yields`;
 const NO_BYTES = new Uint8Array(0);
+
+/** Read without a call, for catches that run when the host's JS stack is full. */
+const ENOMEM = errno.ENOMEM;
+const ECANCELED = errno.ECANCELED;
 
 function execResult(rc: number, text: string): ExecResult {
   return rc >= 0 ? { rc, value: text } : { rc, error: text || strerror(rc) };
@@ -209,8 +213,9 @@ export class KernelThread {
       const reply = this.call(Kind.SYSLUA, code, codeSz, resultSz, undefined);
       copyToUser(result, resultSz, reply.bytes);
       return reply.rc;
-    } catch {
-      return -errno.ECANCELED;
+    } catch (e) {
+      // A RangeError here is the host's JS stack running out, as in Kernel.sysLua; no calls.
+      return e instanceof RangeError ? -ENOMEM : -ECANCELED;
     }
   }
 
@@ -225,7 +230,8 @@ export class KernelThread {
       const reply = this.call(Kind.EXEC, code, size, 0, options.name);
       return execResult(reply.rc, reply.text);
     } catch (e) {
-      return execResult(-errno.ECANCELED, e instanceof Error ? e.message : String(e));
+      // As in sysLua; the host's stack may be too full even to describe the error.
+      return e instanceof RangeError ? { rc: -ENOMEM, error: STACK_EXHAUSTED } : { rc: -ECANCELED, error: e instanceof Error ? e.message : 'host error' };
     }
   }
 
@@ -402,7 +408,7 @@ export class KernelThread {
     inc.retire();
     this.retireStandby();
     this.refresh();
-    void inc.exited.then(() => closing.resolve({ leaks: leaks ?? [], killed: leaks === null }));
+    void inc.exited.then(() => closing.resolve({ rc: 0, leaks: leaks ?? [], killed: leaks === null }));
   }
 
   // ---- asynchronous work ----
