@@ -26,7 +26,15 @@ const EXAMPLES: readonly Example[] = [
   { title: 'a runtime error', code: 'local t = nil; return t.field' },
   { title: 'a memory bomb (this kernel has a 16 MiB budget)', code: 'local s = "x"; while true do s = s .. s end' },
   { title: 'a table has no text form', code: 'return { 1, 2, 3 }' },
+  { title: 'a loop is stopped by the default instruction budget', code: 'while true do end' },
 ];
+
+/** A rule compiled once and called per request with the request's data as values (the value bridge). */
+const RULE = 'function allow(user, amount) return user.role == "admin" or amount <= user.limit, user.name end';
+const REQUESTS = [
+  [{ name: 'ada', role: 'admin', limit: 0 }, 5000],
+  [{ name: 'bob', role: 'user', limit: 100 }, 250],
+] as const;
 
 function main(): void {
   const out = (line = ''): void => {
@@ -45,6 +53,14 @@ function main(): void {
     else out(`   error:  ${errnoName(result.rc) ?? `errno ${-result.rc}`}: ${result.error}`);
     if (example.note !== undefined) out(`   note:   ${example.note}`);
   });
+  out();
+  out('The value bridge: structured arguments in, structured values out, no source formatting.');
+  out(`   rule:   ${RULE}`);
+  kernel.exec(RULE, { name: 'rule' });
+  for (const args of REQUESTS) {
+    const r = kernel.call('allow', [...args]);
+    out(`   allow(${JSON.stringify(args[0])}, ${args[1]}) -> ${r.rc >= 0 ? JSON.stringify(r.values) : `${errnoName(r.rc)}: ${r.error}`}`);
+  }
   out();
   out('Kernel log (dmesg):');
   for (const record of kernel.dmesg()) out(`  ${formatRecord(record)}`);

@@ -279,6 +279,7 @@ test('the npm start demo runs and shows type({ 123 }) is a table and each errno'
   t.is(r.code, 0);
   t.is(r.stderr, '');
   t.regex(r.stdout, /script: return type\(\{ 123 \}\)\n\s+rc:\s+5\n\s+value:\s+table\n/);
-  for (const name of ['ENOEXEC', 'ECANCELED', 'ENOMEM', 'EINVAL']) t.true(r.stdout.includes(`${name}: `), name);
+  for (const name of ['ENOEXEC', 'ECANCELED', 'ENOMEM', 'EINVAL', 'ETIME']) t.true(r.stdout.includes(`${name}: `), name);
+  t.regex(r.stdout, /allow\(\{"name":"ada".*\) -> \[true,"ada"\]\n.*allow\(\{"name":"bob".*\) -> \[false,"bob"\]/);
   t.regex(r.stdout, /\[ *\d+\.\d{6}\] hello from Lua/);
 });
