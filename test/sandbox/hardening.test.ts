@@ -265,3 +265,25 @@ test('a looping __gc planted by a script cannot hang gc() or shutdown() of a pla
   t.true(k.dmesg().some((rec) => /__gc/.test(rec.text) && /budget/.test(rec.text)), 'the finalizer error was logged as a warning');
 });
 
+
+test('a KernelThread call cut short after posting its request does not mix with the next call', (t) => {
+  const thread = KernelThread.spawn({ limits: { instructions: Infinity } });
+  try {
+    // Where the host's stack could run out after the request is posted: the doorbell.
+    const inc = (thread as unknown as { inc: { ring(): void } }).inc;
+    const ring = inc.ring.bind(inc);
+    let cut = true;
+    inc.ring = () => {
+      ring();
+      if (cut) {
+        cut = false;
+        throw new RangeError('Maximum call stack size exceeded');
+      }
+    };
+    t.is(thread.exec('local n = 0 for i = 1, 2e7 do n = n + 1 end return "old"').rc, -errno.ENOMEM);
+    t.deepEqual(thread.exec('return "new"'), { rc: 3, value: 'new' });
+    t.deepEqual(thread.exec('return 1 + 1'), { rc: 1, value: '2' });
+  } finally {
+    void thread.close();
+  }
+});

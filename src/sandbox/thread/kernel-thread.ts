@@ -573,7 +573,11 @@ export class KernelThread {
   private request(kind: number, code: UserCode, codeSz: number, resultSz: number, name: string | undefined, payload?: Payload): Reply {
     this.inCall = true;
     try {
-      const inc = this.inc;
+      let inc = this.inc;
+      if (inc.ready && Atomics.load(inc.area.ctl, Slot.SYNC) !== SyncState.IDLE) {
+        this.settleAbandoned(inc);
+        inc = this.inc;
+      }
       if (!inc.launched) return hostReply(-errno.EBUSY, NOT_LAUNCHED);
       if (!inc.ready) {
         const state = inc.waitReady(this.options.bootTimeoutMs);
@@ -588,6 +592,28 @@ export class KernelThread {
     } finally {
       this.inCall = false;
     }
+  }
+
+  /**
+   * A call cut short by the host's JS stack after it posted its request (see kernel.ts's
+   * header) left that request behind: the worker may still run it, and writing the next
+   * request's slots now would mix the two. Withdraw it if it has not started, wait for it
+   * within the deadline if it has (its reply is dropped: replies are taken by sequence
+   * number), or replace the worker.
+   */
+  private settleAbandoned(inc: Incarnation): void {
+    const { ctl } = inc.area;
+    if (Atomics.compareExchange(ctl, Slot.SYNC, SyncState.PENDING, SyncState.IDLE) === SyncState.PENDING) return;
+    const deadline = performance.now() + this.options.deadlineMs;
+    let state = Atomics.load(ctl, Slot.SYNC);
+    while (state === SyncState.RUNNING) {
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) break;
+      Atomics.wait(ctl, Slot.SYNC, state, remaining);
+      state = Atomics.load(ctl, Slot.SYNC);
+    }
+    if (state === SyncState.RUNNING) this.restart(-errno.ETIME, 0, '');
+    else Atomics.store(ctl, Slot.SYNC, SyncState.IDLE);
   }
 
   private roundTrip(inc: Incarnation, kind: number, code: UserCode, codeSz: number, resultSz: number, name: string | undefined, payload: Payload | undefined): Reply {
