@@ -428,12 +428,14 @@ export class PagePool {
     const meminfo = this.meminfo();
     const buddyinfo = this.buddyinfo();
     const slabinfo = this.slabinfo();
-    const text = formatMeminfo(meminfo, this.pageSize, this.slab.slabPages(), this.large.pagesHeld);
+    const { pageSize } = this;
+    const slabPages = this.slab.slabPages();
+    const largePages = this.large.pagesHeld;
     return {
       meminfo: () => ({ ...meminfo, byType: { ...meminfo.byType } }),
       buddyinfo: () => [...buddyinfo],
       slabinfo: () => slabinfo.map((cache) => ({ ...cache })),
-      formatMeminfo: () => text,
+      formatMeminfo: () => formatMeminfo(meminfo, pageSize, slabPages, largePages),
       formatBuddyinfo: () => formatBuddyinfo(buddyinfo),
       formatSlabinfo: () => formatSlabinfo(slabinfo),
     };

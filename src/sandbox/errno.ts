@@ -51,3 +51,6 @@ export function errnoName(code: number): ErrnoName | undefined {
 
 /** The message of a call the host's JS stack was too deep to make (it gets -ENOMEM). */
 export const STACK_EXHAUSTED = 'the host JavaScript stack is too deep to make this call';
+
+/** What such a call answers, as one constant: the catches that return it may call nothing. */
+export const STACK_FAILURE = Object.freeze({ rc: -errno.ENOMEM, error: STACK_EXHAUSTED });

@@ -17,7 +17,7 @@ import { LUA_ERRMEM, LUA_ERRRUN, LUA_ERRSYNTAX, LUA_MULTRET, LUA_OK, LUA_REGISTR
 import { ChunkCache, MAX_CACHED_SOURCE } from './chunk-cache.js';
 import { uint8Length } from '../../wasm/lua-strings.js';
 import type { LeakRecord, MemInfo, PoolStatistics, SlabInfo } from '../memory/index.js';
-import { errno, errnoName, STACK_EXHAUSTED, strerror } from './errno.js';
+import { errno, errnoName, STACK_EXHAUSTED, STACK_FAILURE, strerror } from './errno.js';
 import { recycleMachine, startMachine, type Machine } from './machine.js';
 import { KERN_EMERG, KERN_ERR, KernelLog, type LogRecord } from './klog.js';
 import { resolveOptions, type BootOptions, type ResolvedOptions } from './options.js';
@@ -147,7 +147,6 @@ const MAX_GC_CYCLES = 24;
 /** What a call gets when the host's JS stack is too deep to make it (read without a call). */
 const ENOMEM = errno.ENOMEM;
 const STACK_OUTCOME: Outcome = Object.freeze({ rc: -ENOMEM, bytes: encoder.encode(STACK_EXHAUSTED) });
-const STACK_EXEC_RESULT: Failed = Object.freeze({ rc: -ENOMEM, error: STACK_EXHAUSTED });
 /** What a kernel shut down without a pool (it had panicked, and nothing booted a new one) shows. */
 const NO_POOL: PoolStatistics = {
   meminfo: () => ({
@@ -163,7 +162,6 @@ const NO_POOL: PoolStatistics = {
 
 /** withCString's answer when the image cannot hold a chunk name (no Lua status is negative). */
 const NO_NAME_MEMORY = -1;
-
 
 function outcome(rc: number, message: string): Outcome {
   return { rc, bytes: encoder.encode(message) };
@@ -323,7 +321,7 @@ export class Kernel {
       return failed;
     } catch {
       // As in sysLua: the host's JS stack ran out; nothing may be called here.
-      return STACK_EXEC_RESULT;
+      return STACK_FAILURE;
     }
   }
 
@@ -378,7 +376,7 @@ export class Kernel {
       }
     } catch {
       // The host's JS stack ran out outside enter (which drops a state cut mid-call): no calls here.
-      return op >= Bridge.RELEASE ? -ENOMEM : STACK_EXEC_RESULT;
+      return op >= Bridge.RELEASE ? -ENOMEM : STACK_FAILURE;
     }
   }
 

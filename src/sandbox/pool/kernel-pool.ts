@@ -162,9 +162,8 @@ export class KernelPool {
     return null;
   }
 
-  /** The task for `code`, checked and copied, or the failure that keeps it from running. */
+  /** The task for `code` (after route), checked and copied, or the failure that keeps it from running. */
   private task(code: string | Uint8Array, name: string | undefined): PoolTask | ExecResult {
-    if (this.down) return failure(-errno.ESHUTDOWN);
     try {
       const size = typeof code === 'string' ? Buffer.byteLength(code) : uint8View(code)?.length ?? 0;
       const rc = checkUserArgs(code, size, null, 0, this.codeSizeLimit);

@@ -35,7 +35,7 @@
  */
 import { receiveMessageOnPort } from 'node:worker_threads';
 import { copyToUser, checkUserArgs, type UserCode, type UserResult } from '../user-copy.js';
-import { errno, STACK_EXHAUSTED, strerror } from '../errno.js';
+import { errno, STACK_FAILURE, strerror } from '../errno.js';
 import type { CallStats, ExecResult, ShutdownReport } from '../kernel.js';
 import { fromClone } from '../values/clone.js';
 import type { StringMode } from '../values/from-lua.js';
@@ -253,7 +253,7 @@ export class KernelThread {
       return execResult(reply.rc, reply.text);
     } catch (e) {
       // As in sysLua; the host's stack may be too full even to describe the error.
-      return e instanceof RangeError ? { rc: -ENOMEM, error: STACK_EXHAUSTED } : { rc: -ECANCELED, error: e instanceof Error ? e.message : 'host error' };
+      return e instanceof RangeError ? STACK_FAILURE : { rc: -ECANCELED, error: e instanceof Error ? e.message : 'host error' };
     }
   }
 

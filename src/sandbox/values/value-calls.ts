@@ -15,7 +15,7 @@
 import { types } from 'node:util';
 import { uint8Length } from '../../../wasm/lua-strings.js';
 import { LUA_MULTRET, LUA_OK, LUA_REGISTRYINDEX } from '../../../wasm/lua-api.js';
-import { errno, STACK_EXHAUSTED, strerror } from '../errno.js';
+import { errno, STACK_FAILURE, strerror } from '../errno.js';
 import type { Machine } from '../machine.js';
 import type { ResolvedOptions } from '../options.js';
 import { checkUserArgs, copyFromUser, type UserCode } from '../user-copy.js';
@@ -94,9 +94,6 @@ const MAX_KEPT_ARGS = 64;
 const SOURCE_PREVIEW = 60;
 const decoder = new TextDecoder();
 
-/** The answer when the host's JS stack is too deep for the call (read without a call). */
-const STACK_RESULT: ValueResult = Object.freeze({ rc: -errno.ENOMEM, error: STACK_EXHAUSTED });
-
 function failed(rc: number, error?: string): ValueResult {
   return { rc, error: error || strerror(rc) };
 }
@@ -122,7 +119,7 @@ export class ValueCalls {
       return this.enter(this.evalBody, code, args);
     } catch (e) {
       // A RangeError is the host's JS stack running out: answered without a call.
-      return e instanceof RangeError ? STACK_RESULT : this.rejected(e);
+      return e instanceof RangeError ? STACK_FAILURE : this.rejected(e);
     }
   }
 
@@ -135,7 +132,7 @@ export class ValueCalls {
       return this.enter(this.callBody, name, args);
     } catch (e) {
       // A RangeError is the host's JS stack running out: answered without a call.
-      return e instanceof RangeError ? STACK_RESULT : this.rejected(e);
+      return e instanceof RangeError ? STACK_FAILURE : this.rejected(e);
     }
   }
 
@@ -153,7 +150,7 @@ export class ValueCalls {
     this.target = target;
     this.callArgs = args;
     try {
-      return this.core.enter(body, failed, STACK_RESULT);
+      return this.core.enter(body, failed, STACK_FAILURE);
     } finally {
       this.target = this.callArgs = undefined;
     }
@@ -204,10 +201,10 @@ export class ValueCalls {
         }
         this.handles.add(handle);
         return { rc: 0, fn: handle };
-      }, failed, STACK_RESULT);
+      }, failed, STACK_FAILURE);
     } catch (e) {
       // A RangeError is the host's JS stack running out: answered without a call.
-      return e instanceof RangeError ? STACK_RESULT : this.rejected(e);
+      return e instanceof RangeError ? STACK_FAILURE : this.rejected(e);
     }
   }
 
@@ -221,7 +218,7 @@ export class ValueCalls {
       return this.enter(this.loadedBody, handle, args);
     } catch (e) {
       // A RangeError is the host's JS stack running out: answered without a call.
-      return e instanceof RangeError ? STACK_RESULT : this.rejected(e);
+      return e instanceof RangeError ? STACK_FAILURE : this.rejected(e);
     }
   }
 
